@@ -1,0 +1,28 @@
+public import HeraldCore
+
+/// The drivers Herald has: name → description (capabilities, address schemes). The lab file is
+/// checked against this catalogue, and `herald lab check` names the closest driver for a typo.
+/// A driver appears here when its implementation exists in this target.
+public enum DriverRegistry {
+    /// Every driver of this build.
+    public static let catalog = DriverCatalog(simulated)
+
+    /// The simulated drivers: each is backed by the shared optical bench of HeraldSimulation.
+    public static let simulated: [DriverDescription] = [
+        DriverDescription(
+            name: "simulated-time-tagger", capabilities: [.timeTagger], addressSchemes: [.sim],
+            isSimulated: true, summary: "time tagger on the simulated bench (Swabian Ultra-like defaults)"),
+        DriverDescription(
+            name: "simulated-snspd", capabilities: [.snspdController], addressSchemes: [.sim],
+            isSimulated: true, summary: "SNSPD bias and readout on the simulated bench (NbTiN-like defaults)"),
+        DriverDescription(
+            name: "simulated-paddles", capabilities: [.polarizationController], addressSchemes: [.sim],
+            isSimulated: true, summary: "three-paddle fibre polarization controller (MPC320-like)"),
+        DriverDescription(
+            name: "simulated-laser", capabilities: [.laser], addressSchemes: [.sim],
+            isSimulated: true, summary: "tunable laser with wavelength and power drift (DFB-like)"),
+        DriverDescription(
+            name: "simulated-power-meter", capabilities: [.powerMeter], addressSchemes: [.sim],
+            isSimulated: true, summary: "optical power meter reading the simulated bench"),
+    ]
+}

@@ -1,0 +1,20 @@
+import Synchronization
+
+/// Virtual time that advances only when someone sleeps on it: a sleep returns at once, with the
+/// clock moved forward by the slept duration. One simulated lab shares one of these, so a 24-hour
+/// drift run costs only the CPU of its physics.
+public final class VirtualClock: LabClock {
+    private let elapsed: Mutex<Duration>
+    public init(start: Duration = .zero) { elapsed = Mutex(start) }
+    public var now: Duration { elapsed.withLock { $0 } }
+    public func sleep(for duration: Duration) async throws {
+        try Task.checkCancellation()
+        guard duration > .zero else { return }
+        elapsed.withLock { $0 += duration }
+    }
+    /// Moves the clock forward without a sleeper (for a driver loop that steps time itself).
+    public func advance(by duration: Duration) {
+        guard duration > .zero else { return }
+        elapsed.withLock { $0 += duration }
+    }
+}
