@@ -22,6 +22,11 @@ public enum ZeroMQ {
         public var major: Int
         public var minor: Int
         public var patch: Int
+        public init(major: Int, minor: Int, patch: Int) {
+            self.major = major
+            self.minor = minor
+            self.patch = patch
+        }
         public var description: String { "\(major).\(minor).\(patch)" }
         public static func < (lhs: Self, rhs: Self) -> Bool {
             (lhs.major, lhs.minor, lhs.patch) < (rhs.major, rhs.minor, rhs.patch)

@@ -76,8 +76,8 @@ public struct LabInstrument: Sendable, Hashable {
     /// facts the limits are checked against (e.g. the switching current).
     public var model: ModelParameters
     public var location: SourceLocation
-    public var driverLocation: SourceLocation
-    public var addressLocation: SourceLocation
+    /// Where each key of the instrument is, including `limits.KEY` and `model.KEY`.
+    public var keyLocations: [String: SourceLocation]
 
     /// `node/name`, how errors and the control plane name it.
     public var path: String { "\(node)/\(name)" }
@@ -99,6 +99,7 @@ public struct FibreLink: Sendable, Hashable {
     /// Fractional change of transit time per kelvin.
     public var thermalDelayCoefficientPerKelvin: Double
     public var location: SourceLocation
+    public var keyLocations: [String: SourceLocation]
 
     /// Total loss of the link.
     public var loss: Decibels { Decibels(attenuationPerKilometer.value * length.value + extraLoss.value) }
@@ -180,6 +181,7 @@ public struct PairSource: Sendable, Hashable {
     /// The links the photons leave by: two for a pair source, one for an attenuated laser.
     public var outputs: [String]
     public var location: SourceLocation
+    public var keyLocations: [String: SourceLocation]
 }
 
 /// The polarization analysis in front of a node's detectors.
@@ -215,6 +217,7 @@ public struct Analyzer: Sendable, Hashable {
     /// Fraction of photons sent to the H/V splitter in a two-basis analyzer.
     public var basisSplitRatio: Double
     public var location: SourceLocation
+    public var keyLocations: [String: SourceLocation]
 }
 
 /// An analyzer output port.
@@ -235,4 +238,22 @@ public struct ChannelWiring: Sendable, Hashable {
     /// Cable and electronics delay from detector to tagger input.
     public var delay: Picoseconds
     public var location: SourceLocation
+    public var keyLocations: [String: SourceLocation]
 }
+
+/// A part of the lab file that remembers where it and each of its keys are.
+public protocol LabFileLocated {
+    var location: SourceLocation { get }
+    var keyLocations: [String: SourceLocation] { get }
+}
+
+extension LabFileLocated {
+    /// Where `key` is, or where the part is when the key was not written.
+    public func location(of key: String) -> SourceLocation { keyLocations[key] ?? location }
+}
+
+extension LabInstrument: LabFileLocated {}
+extension FibreLink: LabFileLocated {}
+extension PairSource: LabFileLocated {}
+extension Analyzer: LabFileLocated {}
+extension ChannelWiring: LabFileLocated {}

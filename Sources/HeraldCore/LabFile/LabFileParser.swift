@@ -87,7 +87,7 @@ struct LabFileParser {
             brightnessPairsPerSecondPerMilliwatt: brightness, couplingEfficiency: coupling,
             intrinsicVisibility: visibility, photonBandwidth: Nanometers(bandwidth), state: state,
             repetitionRate: Hertz(repetition), meanPhotonNumber: mu, outputs: outputs,
-            location: map.location)
+            location: map.location, keyLocations: map.keyLocations())
     }
 
     /// A list of names under `key` (a single name is accepted as a list of one).
@@ -144,7 +144,8 @@ struct LabFileParser {
             name: name, from: from, to: to, length: Kilometers(length),
             attenuationPerKilometer: Decibels(attenuation), extraLoss: Decibels(extra), groupVelocity: velocity,
             polarizationDrift: drift, thermalDelayCoefficientPerKelvin: thermal,
-            location: SourceLocation(line: mark?.line ?? 0, column: mark?.column ?? 0))
+            location: SourceLocation(line: mark?.line ?? 0, column: mark?.column ?? 0),
+            keyLocations: map.keyLocations())
     }
 
     // MARK: nodes
@@ -206,14 +207,21 @@ struct LabFileParser {
                 reader.report(map.node("address")?.mark, "\(path).address", "\(path).address: \(error.description)")
             }
         }
-        let limits = map.mapping("limits", allowed: Self.limitKeys).flatMap { parseLimits($0) } ?? .none
+        let limitMap = map.mapping("limits", allowed: Self.limitKeys)
+        let limits = limitMap.flatMap { parseLimits($0) } ?? .none
         let model = parseModel(map, description: description, path: path)
+        var locations = map.keyLocations()
+        if let limitMap { locations.merge(limitMap.keyLocations(prefix: "limits.")) { $1 } }
+        if let modelNode = map.node("model"), case let .mapping(modelMapping) = modelNode {
+            let modelReader = MappingReader(reader: reader, mapping: modelMapping, path: "", mark: nil)
+            locations.merge(modelReader.keyLocations(prefix: "model.")) { $1 }
+        }
         guard let driver, let address, let model else { return nil }
         return LabInstrument(
             name: name, node: node, driver: driver, address: address,
             description: map.text("description", what: "text"), limits: limits, model: model,
             location: SourceLocation(line: mark?.line ?? 0, column: mark?.column ?? 0),
-            driverLocation: map.location("driver"), addressLocation: map.location("address"))
+            keyLocations: locations)
     }
 
     func parseLimits(_ map: MappingReader) -> InstrumentLimits? {
@@ -297,7 +305,9 @@ struct LabFileParser {
                           "\(map.path): a \(kind.rawValue) analyzer takes \(kind.inputCount) input link\(kind.inputCount == 1 ? "" : "s"), found \(inputs.count)")
             return nil
         }
-        return Analyzer(kind: kind, inputs: inputs, controller: controller, basisSplitRatio: split, location: map.location)
+        return Analyzer(
+            kind: kind, inputs: inputs, controller: controller, basisSplitRatio: split, location: map.location,
+            keyLocations: map.keyLocations())
     }
 
     func parseWiring(_ item: Node, path: String) -> ChannelWiring? {
@@ -312,6 +322,6 @@ struct LabFileParser {
         return ChannelWiring(
             tagger: tagger, taggerChannel: Int32(channel), detector: detector,
             detectorChannel: Int32(detectorChannel), port: port, delay: Picoseconds(Int64(delay)),
-            location: map.location)
+            location: map.location, keyLocations: map.keyLocations())
     }
 }

@@ -97,6 +97,17 @@ struct MappingReader {
 
     func has(_ key: String) -> Bool { node(key) != nil }
 
+    /// Where each key of this mapping is, as `prefix` + key.
+    func keyLocations(prefix: String = "") -> [String: SourceLocation] {
+        var result: [String: SourceLocation] = [:]
+        for (key, _) in mapping {
+            if case let .scalar(scalar) = key, let mark = scalar.mark {
+                result[prefix + scalar.string] = SourceLocation(line: mark.line, column: mark.column)
+            }
+        }
+        return result
+    }
+
     func missing(_ key: String, _ what: String) {
         reader.report(mark, path, "\(path.isEmpty ? "the file" : path): missing required key '\(key)' (\(what))")
     }

@@ -18,6 +18,12 @@ public enum LibUSB {
         public var minor: Int
         public var micro: Int
         public var nano: Int
+        public init(major: Int, minor: Int, micro: Int, nano: Int) {
+            self.major = major
+            self.minor = minor
+            self.micro = micro
+            self.nano = nano
+        }
         public var description: String { "\(major).\(minor).\(micro).\(nano)" }
         public static func < (lhs: Self, rhs: Self) -> Bool {
             (lhs.major, lhs.minor, lhs.micro, lhs.nano) < (rhs.major, rhs.minor, rhs.micro, rhs.nano)
