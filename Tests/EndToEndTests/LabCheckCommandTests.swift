@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+
+/// Runs `herald lab check` as a separate process, as a user would.
+@Suite struct LabCheckCommandTests {
+    /// The package root, from this file's path.
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    /// The built `herald`: $HERALD_BIN, else the debug build in .build.
+    static var binary: URL? {
+        if let path = ProcessInfo.processInfo.environment["HERALD_BIN"], FileManager.default.isExecutableFile(atPath: path) {
+            return URL(fileURLWithPath: path)
+        }
+        let candidate = root.appendingPathComponent(".build/debug/herald")
+        return FileManager.default.isExecutableFile(atPath: candidate.path) ? candidate : nil
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    func run(_ arguments: [String]) throws -> Result {
+        let binary = try #require(Self.binary, "build herald first (swift build), or set HERALD_BIN")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = Self.root
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    func temporaryFile(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("lab-\(UUID().uuidString).yaml").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func validExampleExitsZeroWithOneLine() throws {
+        let result = try run(["lab", "check", "Examples/entanglement-distribution.yaml"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(lines.first?.hasPrefix("Examples/entanglement-distribution.yaml: valid — lab 'entanglement-distribution': 3 nodes, 7 instruments, 2 links, 8 wired channels") == true)
+    }
+
+    @Test func invalidFilePrintsFileLineMessagesAndFails() throws {
+        let example = try String(contentsOf: Self.root.appendingPathComponent("Examples/entanglement-distribution.yaml"), encoding: .utf8)
+        var lines = example.components(separatedBy: "\n")
+        let biasLine = try #require(lines.firstIndex { $0.contains("bias_max_uA: 19.0") })
+        lines[biasLine] = lines[biasLine].replacingOccurrences(of: "bias_max_uA", with: "biass_max_uA")
+        let lengthLine = try #require(lines.firstIndex { $0.contains("length_km: 17.5") })
+        lines[lengthLine] = lines[lengthLine].replacingOccurrences(of: "17.5", with: "-17.5")
+        let path = try temporaryFile(lines.joined(separator: "\n"))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try run(["lab", "check", path])
+        #expect(result.status == 1)
+        #expect(result.stdout.isEmpty)
+        let errors = result.stderr.split(separator: "\n").map(String.init)
+        #expect(errors == [
+            "\(path):\(lengthLine + 1): links.to-bob.length_km: must not be negative, found -17.5 km",
+            "\(path):\(biasLine + 1): unknown key 'biass_max_uA' in nodes.alice.instruments.detectors.limits — did you mean 'bias_max_uA'?",
+        ])
+    }
+
+    @Test func jsonOutput() throws {
+        let valid = try run(["lab", "check", "Examples/entanglement-distribution.yaml", "--json"])
+        #expect(valid.status == 0)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(valid.stdout.utf8)) as? [String: Any])
+        #expect(object["valid"] as? Bool == true)
+        #expect(object["nodes"] as? [String] == ["source", "alice", "bob"])
+        #expect((object["instruments"] as? [String])?.contains("alice/detectors") == true)
+
+        let path = try temporaryFile("lab: x\nnodes:\n  a:\n    instruments:\n      t: {driver: simulated-time-tagger, address: sim://b/t}\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let invalid = try run(["lab", "check", path, "--json"])
+        #expect(invalid.status == 1)
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(invalid.stdout.utf8)) as? [String: Any])
+        #expect(report["valid"] as? Bool == false)
+        let errors = try #require(report["errors"] as? [[String: Any]])
+        #expect(errors.count == 1)
+        #expect(errors.first?["line"] as? Int == 5)
+        #expect((errors.first?["message"] as? String)?.contains("names node 'b'") == true)
+    }
+
+    @Test func missingFileFails() throws {
+        let result = try run(["lab", "check", "no-such-lab.yaml"])
+        #expect(result.status == 1)
+        #expect(result.stderr == "no-such-lab.yaml: no such file\n")
+    }
+}
