@@ -1,8 +1,8 @@
 internal import CZeroMQ
 
-/// A Swift wrapper over libzmq that knows nothing of Herald. Every libzmq call lives in this
-/// module; a socket is used by one thread for its whole life.
-public enum ZeroMQ {
+/// The libzmq library this module wraps. (Not named `ZeroMQ`: a type with the module's name
+/// would shadow the module in qualified names.)
+public enum ZMQLibrary {
     /// The version of the loaded libzmq (wraps `zmq_version`).
     public static var version: Version {
         var major: Int32 = 0
