@@ -84,9 +84,6 @@ let package = Package(
         .testTarget(
             name: "HeraldDriversTests", dependencies: ["HeraldDrivers"], swiftSettings: strict),
         .testTarget(
-            name: "HeraldCalibrationTests", dependencies: ["HeraldCalibration"],
-            swiftSettings: strict),
-        .testTarget(
             name: "EndToEndTests", dependencies: ["HeraldCore"], swiftSettings: strict),
     ]
 )
