@@ -4,18 +4,28 @@ import Glibc
 /// Waits on several sockets at once (wraps `zmq_poll`). Owned by the thread that owns the
 /// sockets.
 public final class ZMQPoller {
+    // The sockets are kept alive as long as the poller holds their handles.
     private var sockets: [ZMQSocket] = []
     private var items: [zmq_pollitem_t] = []
 
     public init() {}
 
-    /// Adds `socket`, waiting for it to be readable and/or writable; returns its index.
+    /// Adds `socket`, waiting for it to be readable and/or writable; returns its index (indices
+    /// count sockets and file descriptors together, in the order added).
     @discardableResult
     public func add(_ socket: ZMQSocket, readable: Bool = true, writable: Bool = false) -> Int {
         sockets.append(socket)
         let events = Int16((readable ? ZMQ_POLLIN : 0) | (writable ? ZMQ_POLLOUT : 0))
         items.append(zmq_pollitem_t(socket: socket.handle, fd: -1, events: events, revents: 0))
-        return sockets.count - 1
+        return items.count - 1
+    }
+
+    /// Adds a file descriptor (an eventfd, a pipe), waiting for it to be readable; returns its
+    /// index.
+    @discardableResult
+    public func add(fileDescriptor: Int32) -> Int {
+        items.append(zmq_pollitem_t(socket: nil, fd: fileDescriptor, events: Int16(ZMQ_POLLIN), revents: 0))
+        return items.count - 1
     }
 
     /// What a socket is ready for.
