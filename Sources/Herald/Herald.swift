@@ -6,3 +6,4 @@
 @_exported public import HeraldDrivers
 @_exported public import HeraldIO
 @_exported public import HeraldSimulation
+@_exported public import ZeroMQ
