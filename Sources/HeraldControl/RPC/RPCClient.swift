@@ -30,6 +30,7 @@ public final class RPCClient: Sendable {
             }
             do {
                 if let identity { try socket.set(.routingID, identity) }
+                try ZMTPHeartbeats.apply(to: socket)
                 try socket.makeCurveClient(keys, serverKey: serverKey)
                 try socket.connect(endpoint)
                 return id

@@ -38,6 +38,7 @@ public final class RPCServer: Sendable {
             }
             do {
                 try socket.set(.routerMandatory, 1)
+                try ZMTPHeartbeats.apply(to: socket)
                 try socket.set(.maximumMessageSize, 64 << 20)
                 try socket.makeCurveServer(keys, zapDomain: zapDomain)
                 try socket.bind(requested)
