@@ -10,6 +10,8 @@ public struct LabFile: Sendable, Hashable {
     public var name: String
     public var description: String?
     public var simulation: SimulationSettings
+    /// Where the nodes' CURVE keys are.
+    public var security: SecuritySettings
     public var links: [FibreLink]
     public var nodes: [LabNode]
 
@@ -44,6 +46,8 @@ public struct LabNode: Sendable, Hashable {
     public var analyzer: Analyzer?
     /// Which detector output feeds which time-tagger input.
     public var wiring: [ChannelWiring]
+    /// Where the node's agent listens, when it runs one.
+    public var control: ControlEndpoints?
     public var location: SourceLocation
 
     public func instrument(named name: String) -> LabInstrument? {
@@ -257,3 +261,23 @@ extension FibreLink: LabFileLocated {}
 extension PairSource: LabFileLocated {}
 extension Analyzer: LabFileLocated {}
 extension ChannelWiring: LabFileLocated {}
+
+/// A node agent's endpoints (ZeroMQ `tcp://HOST:PORT`).
+public struct ControlEndpoints: Sendable, Hashable {
+    /// RPC (instrument calls, lab state).
+    public var rpc: String
+    /// Telemetry and heartbeats.
+    public var telemetry: String
+    /// The herald bus, on the node that heralds.
+    public var heralds: String?
+    public var location: SourceLocation
+    public var keyLocations: [String: SourceLocation]
+}
+
+extension ControlEndpoints: LabFileLocated {}
+
+/// Where the CURVE keys of the lab's nodes are: `NODE.key` and `NODE.key_secret` files, as
+/// `herald node keys` writes them. A relative directory is relative to the lab file.
+public struct SecuritySettings: Sendable, Hashable {
+    public var keyDirectory: String
+}

@@ -1,3 +1,4 @@
+import Foundation
 internal import Yams
 
 /// Turns a composed YAML tree into a `LabFile`, reporting each malformed key with its line.
@@ -6,8 +7,9 @@ struct LabFileParser {
     let reader: YAMLReader
     let catalog: DriverCatalog?
 
-    static let rootKeys = ["lab", "description", "simulation", "links", "nodes"]
-    static let nodeKeys = ["description", "clock", "instruments", "analyzer", "wiring"]
+    static let rootKeys = ["lab", "description", "simulation", "security", "links", "nodes"]
+    static let nodeKeys = ["description", "clock", "instruments", "analyzer", "wiring", "control"]
+    static let controlKeys = ["rpc", "telemetry", "heralds"]
     static let instrumentKeys = ["driver", "address", "description", "limits", "model"]
     static let limitKeys = [
         "bias_max_uA", "bias_ramp_uA_per_s", "power_max_mW", "power_ramp_mW_per_s",
@@ -46,10 +48,19 @@ struct LabFileParser {
                 if let node = parseNode(entry.name, entry.value, at: entry.mark) { nodes.append(node) }
             }
         }
+        var security = SecuritySettings(keyDirectory: "keys")
+        if let section = top.mapping("security", allowed: ["keys"]),
+           let directory = section.text("keys", required: true, what: "the directory of the nodes' key files") {
+            security.keyDirectory = directory
+        }
+        if !security.keyDirectory.hasPrefix("/") {
+            let base = (source as NSString).deletingLastPathComponent
+            security.keyDirectory = base.isEmpty ? security.keyDirectory : (base as NSString).appendingPathComponent(security.keyDirectory)
+        }
         guard let name, let simulation else { return nil }
         return LabFile(
-            source: source, name: name, description: description, simulation: simulation, links: links,
-            nodes: nodes)
+            source: source, name: name, description: description, simulation: simulation, security: security,
+            links: links, nodes: nodes)
     }
 
     // MARK: simulation
@@ -178,9 +189,13 @@ struct LabFileParser {
                 if let cable = parseWiring(item, path: "\(path).wiring[\(index)]") { wiring.append(cable) }
             }
         }
+        var control: ControlEndpoints?
+        if let controlMap = map.mapping("control", allowed: Self.controlKeys) {
+            control = parseControl(controlMap)
+        }
         return LabNode(
             name: name, description: map.text("description", what: "text"), clock: clock,
-            instruments: instruments, analyzer: analyzer, wiring: wiring,
+            instruments: instruments, analyzer: analyzer, wiring: wiring, control: control,
             location: SourceLocation(line: mark?.line ?? 0, column: mark?.column ?? 0))
     }
 
@@ -283,6 +298,24 @@ struct LabFileParser {
             }
         }
         return ModelParameters(given: given)
+    }
+
+    func parseControl(_ map: MappingReader) -> ControlEndpoints? {
+        func endpoint(_ key: String, required: Bool) -> String? {
+            guard let text = map.text(key, required: required, what: "a tcp://HOST:PORT endpoint") else { return nil }
+            guard case .tcp = try? InstrumentAddress(parsing: text) else {
+                reader.report(map.node(key)?.mark, map.child(key), "\(map.child(key)): '\(text)' is not a tcp://HOST:PORT endpoint")
+                return nil
+            }
+            return text
+        }
+        let rpc = endpoint("rpc", required: true)
+        let telemetry = endpoint("telemetry", required: true)
+        let heralds = endpoint("heralds", required: false)
+        guard let rpc, let telemetry else { return nil }
+        if map.has("heralds") && heralds == nil { return nil }
+        return ControlEndpoints(rpc: rpc, telemetry: telemetry, heralds: heralds, location: map.location,
+                                keyLocations: map.keyLocations())
     }
 
     // MARK: analyzer and wiring

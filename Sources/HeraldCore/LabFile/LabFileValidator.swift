@@ -35,6 +35,24 @@ struct LabFileValidator {
             validateAnalyzer(node, lab)
             validateWiring(node)
         }
+        validateControl(lab)
+    }
+
+    /// No two endpoints of the lab may be the same.
+    func validateControl(_ lab: LabFile) {
+        var seen: [String: String] = [:]
+        for node in lab.nodes {
+            guard let control = node.control else { continue }
+            for (key, endpoint) in [("rpc", control.rpc), ("telemetry", control.telemetry), ("heralds", control.heralds)] {
+                guard let endpoint else { continue }
+                let path = "nodes.\(node.name).control.\(key)"
+                if let first = seen[endpoint] {
+                    report(control.location(of: key), path, "\(path): \(endpoint) is already used by \(first)")
+                } else {
+                    seen[endpoint] = path
+                }
+            }
+        }
     }
 
     func capabilities(of instrument: LabInstrument) -> [Capability]? {

@@ -54,6 +54,7 @@ public enum ModelParameterTable {
         ModelParameter("jitter_tail_ps", "ps", default: 30, range: 0...1e6, "exponential jitter tail"),
         ModelParameter("recovery_ns", "ns", default: 20, range: 0...1e6, "bias-current recovery time constant τ_r"),
         ModelParameter("dead_time_ns", "ns", default: 10, range: 0...1e6, "hard dead time after a click"),
+        ModelParameter("operating_bias_fraction", "", default: 0.9, range: 0...2, "simulation: bias at power-up as a fraction of I_sw (0: unbiased; ≥ 1 latches)"),
     ]
     public static let timeTagger: [ModelParameter] = [
         ModelParameter("channels", "", default: 8, range: 1...128, integer: true, "number of input channels (numbered from 1)"),
@@ -69,6 +70,8 @@ public enum ModelParameterTable {
         ModelParameter("max_velocity_deg_per_s", "°/s", default: 400, range: 0.001...1e6, "fastest paddle rotation"),
         ModelParameter("command_latency_ms", "ms", default: 80, range: 0...1e5, "time from command to motion"),
         ModelParameter("step_deg", "°", default: 170.0 / 1370.0, range: 0...10, "encoder step (MPC320: 170°/1370)"),
+        ModelParameter("vpi_V", "V", default: 60, range: 0.1...1e4, "electronic controller: half-wave voltage V_π of each element"),
+        ModelParameter("hysteresis_fraction", "", default: 0.03, range: 0...1, "electronic controller: retardance hysteresis, fraction of π"),
     ]
     public static let laser: [ModelParameter] = [
         ModelParameter("wavelength_nm", "nm", default: 1550, range: 100...20000, "wavelength at power-up"),

@@ -49,6 +49,10 @@ let testCatalog = DriverCatalog([
             #expect(node.instrument(named: "detectors")?.limits.maximumBias == Microamps(19))
         }
         #expect(lab.node(named: "bob")?.clock.offset == Picoseconds.microseconds(1.25))
+        #expect(lab.node(named: "source")?.control?.heralds == "tcp://127.0.0.1:7103")
+        #expect(lab.node(named: "alice")?.control?.rpc == "tcp://127.0.0.1:7111")
+        // Keys are found next to the lab file.
+        #expect(lab.security.keyDirectory == (path as NSString).deletingLastPathComponent + "/keys")
     }
 
     /// Each malformed file: what was changed, the line the error must name, and words the
@@ -114,6 +118,10 @@ let testCatalog = DriverCatalog([
         Malformed(name: "pump that is not on the source node", yaml: LabFileFixtures.replacingLine(6, with: "    pump: pumpp"),
                   line: 6, fragments: ["simulation.source.pump", "no instrument named 'pumpp'", "did you mean 'pump'?"]),
         Malformed(name: "root is a list", yaml: "- lab: x\n", line: 1, fragments: ["expected a mapping"]),
+        Malformed(name: "control endpoint that is not tcp", yaml: LabFileFixtures.inserting("    control: {rpc: \"ipc:///tmp/x\", telemetry: \"tcp://127.0.0.1:7002\"}", before: 46),
+                  line: 46, fragments: ["nodes.alice.control.rpc", "'ipc:///tmp/x' is not a tcp://HOST:PORT endpoint"]),
+        Malformed(name: "control endpoint used twice", yaml: LabFileFixtures.inserting("    control: {rpc: \"tcp://127.0.0.1:7001\", telemetry: \"tcp://127.0.0.1:7001\"}", before: 46),
+                  line: 46, fragments: ["nodes.alice.control.telemetry", "tcp://127.0.0.1:7001 is already used by nodes.alice.control.rpc"]),
     ]
 
     @Test(arguments: malformed)
