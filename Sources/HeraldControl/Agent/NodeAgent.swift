@@ -1,0 +1,91 @@
+import Foundation
+public import HeraldCore
+public import ZeroMQ
+
+/// Everything one node serves on the control plane, from its lab-file entry: the ZAP handler
+/// (allow-list: the lab's node keys), RPC for its instruments and its lab state, telemetry with
+/// heartbeats, and the herald bus when the node heralds. `stop()` closes every socket and the
+/// context.
+public final class NodeAgent: Sendable {
+    public let node: String
+    public let context: ZMQContext
+    public let loop: ZMQEventLoop
+    public let authenticator: ZAPAuthenticator
+    public let rpc: RPCServer
+    public let telemetry: TelemetryPublisher
+    public let state: LabStateStore
+    public let heralds: HeraldingStation?
+    private let heartbeat: HeartbeatPublisher
+
+    /// How often the agent publishes its heartbeat.
+    public static let heartbeatInterval = Duration.milliseconds(250)
+
+    /// Starts the agent of `node` in `lab`, serving `instruments` (wrap them in `Guarded`).
+    /// `keys` is this node's key pair; `allowedKeys` the public keys that may connect.
+    public init(
+        lab: LabFile, node name: String, instruments: [InstrumentService.Entry], keys: CurveKeyPair,
+        allowedKeys: [String], log: @escaping @Sendable (String) -> Void = { _ in }
+    ) async throws {
+        guard let node = lab.node(named: name) else { throw AgentError.unknownNode(name, lab.nodes.map(\.name)) }
+        guard let control = node.control else { throw AgentError.noControl(name) }
+        self.node = name
+        let context = try ZMQContext()
+        let loop = try ZMQEventLoop(context: context, name: "agent-\(name)")
+        self.context = context
+        self.loop = loop
+        do {
+            authenticator = try await ZAPAuthenticator(loop: loop, allowedClientKeys: allowedKeys)
+            telemetry = try await TelemetryPublisher(loop: loop, endpoint: control.telemetry, keys: keys)
+            let state = LabStateStore(publisher: telemetry)
+            self.state = state
+            let service = InstrumentService(instruments)
+            rpc = try await RPCServer(loop: loop, endpoint: control.rpc, keys: keys, log: log) { call throws(RPCFailure) in
+                if call.method == "agent.describe" {
+                    return .object(["node": .string(name), "lab": .string(lab.name), "epoch": .number(Double(ControlEpoch.current >> 11))])
+                }
+                if let answer = try state.handle(call) { return answer }
+                return try await service.handle(call)
+            }
+            heralds = try await control.heralds.asyncMap { endpoint in
+                try await HeraldingStation(loop: loop, endpoint: endpoint, keys: keys, log: log)
+            }
+            heartbeat = try await HeartbeatPublisher(node: name, publisher: telemetry, interval: Self.heartbeatInterval)
+        } catch {
+            await loop.shutdown()
+            context.terminate()
+            throw error
+        }
+    }
+
+    /// Stops serving: closes every socket, ends the loop and terminates the context.
+    public func stop() async {
+        await heartbeat.stop()
+        await heralds?.close()
+        await rpc.close()
+        await telemetry.close()
+        await loop.shutdown()
+        context.terminate()
+    }
+}
+
+/// Why an agent cannot start.
+public enum AgentError: Error, Sendable, Hashable, CustomStringConvertible {
+    case unknownNode(String, [String])
+    case noControl(String)
+    case keys(String)
+
+    public var description: String {
+        switch self {
+        case let .unknownNode(name, nodes): "the lab has no node '\(name)' (nodes: \(nodes.joined(separator: ", ")))"
+        case let .noControl(name): "node '\(name)' has no 'control:' endpoints in the lab file"
+        case let .keys(reason): reason
+        }
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
+    }
+}
