@@ -159,10 +159,16 @@ import ZeroMQ
                 [good, Array("not json".utf8)],
                 [good, Array(#"{"params":{}}"#.utf8)],
                 [WireHeader(type: .telemetry, sequence: 2, senderEpoch: 1, timestampNanoseconds: 0).encoded(), Array("{}".utf8)],
-                [good, Array(#"{"method":"echo","deadline_ms":1000}"#.utf8)],
+                [good, Array(#"{"method":"echo","deadline_ms":5000}"#.utf8)],
             ]
             var codes: [String] = []
-            for frames in garbage {
+            for (index, frames) in garbage.enumerated() {
+                var frames = frames
+                if index == garbage.count - 1 {
+                    // The good request is stamped now: deadlines count from the header's timestamp.
+                    frames[0] = WireHeader(type: .request, sequence: 3, requestID: 10, senderEpoch: 1,
+                                           timestampNanoseconds: ControlEpoch.timestamp()).encoded()
+                }
                 try raw.send(frames: frames)
                 let reply = try WireMessage(frames: try raw.receiveMessage().map(\.bytes))
                 if reply.header.type == .error {
