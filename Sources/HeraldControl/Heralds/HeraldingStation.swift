@@ -19,6 +19,8 @@ public final class HeraldingStation: Sendable {
     private let ackGrace: Duration
     private let faults: FaultInjection?
     private let log: @Sendable (String) -> Void
+    private let onVerdict: @Sendable (Key, HeraldVerdict, Duration) -> Void
+    private let clock = ContinuousClock()
 
     /// One herald at one node.
     public struct Key: Hashable, Sendable {
@@ -30,12 +32,15 @@ public final class HeraldingStation: Sendable {
         var record: HeraldRecord
         var verdict: HeraldVerdict
         var sends: Int
+        var announced: ContinuousClock.Instant
     }
 
     public init(
         loop: ZMQEventLoop, endpoint requested: String, keys: CurveKeyPair, retryInterval: Duration = .milliseconds(20),
-        ackGrace: Duration = .milliseconds(200), faults: FaultInjection? = nil, log: @escaping @Sendable (String) -> Void = { _ in }
+        ackGrace: Duration = .milliseconds(200), faults: FaultInjection? = nil, log: @escaping @Sendable (String) -> Void = { _ in },
+        onVerdict: @escaping @Sendable (Key, HeraldVerdict, Duration) -> Void = { _, _, _ in }
     ) async throws {
+        self.onVerdict = onVerdict
         self.loop = loop
         self.retryInterval = retryInterval
         self.ackGrace = ackGrace
@@ -61,9 +66,13 @@ public final class HeraldingStation: Sendable {
     }
 
     /// Sends `record` to each of `nodes` and keeps resending until each answers or it expires.
+    /// `onVerdict` (given at init) then reports each node's verdict with the time from this call.
     public func announce(_ record: HeraldRecord, to nodes: [String]) {
+        let now = clock.now
         book.withLock { book in
-            for node in nodes { book[Key(attempt: record.attempt, node: node)] = Entry(record: record, verdict: .pending, sends: 0) }
+            for node in nodes {
+                book[Key(attempt: record.attempt, node: node)] = Entry(record: record, verdict: .pending, sends: 0, announced: now)
+            }
         }
         loop.post { [self] state in
             for node in nodes { self.attempt(Key(attempt: record.attempt, node: node), state) }
@@ -126,9 +135,12 @@ public final class HeraldingStation: Sendable {
         guard now < entry.record.expiresAtNanoseconds else {
             // Expired unanswered: give answers in flight a grace period, then call it lost.
             state.addTimer(after: ackGrace) { [self] in
-                book.withLock { book in
-                    if book[key]?.verdict == .pending { book[key]?.verdict = .lost }
+                let announced = book.withLock { book -> ContinuousClock.Instant? in
+                    guard book[key]?.verdict == .pending else { return nil }
+                    book[key]?.verdict = .lost
+                    return book[key]?.announced
                 }
+                if let announced { onVerdict(key, .lost, clock.now - announced) }
                 checkSettled()
             }
             return
@@ -169,14 +181,16 @@ public final class HeraldingStation: Sendable {
                     continue
                 }
                 let ack = try message.decodeBody(HeraldAck.self)
-                book.withLock { book in
-                    let key = Key(attempt: ack.attempt, node: node)
-                    guard let entry = book[key] else { return }
+                let key = Key(attempt: ack.attempt, node: node)
+                let verdict: HeraldVerdict = ack.status == .applied ? .applied : .expired
+                let announced = book.withLock { book -> ContinuousClock.Instant? in
+                    guard let entry = book[key] else { return nil }
                     // An answer settles the verdict, even one that arrives after "lost".
-                    if entry.verdict == .pending || entry.verdict == .lost {
-                        book[key]?.verdict = ack.status == .applied ? .applied : .expired
-                    }
+                    guard entry.verdict == .pending || entry.verdict == .lost else { return nil }
+                    book[key]?.verdict = verdict
+                    return entry.announced
                 }
+                if let announced { onVerdict(key, verdict, clock.now - announced) }
                 checkSettled()
             } catch {
                 log("herald bus: malformed message from \(node): \(error)")
