@@ -6,9 +6,11 @@ public struct ModelParameters: Sendable, Hashable {
     public var given: [String: Double]
     public init(given: [String: Double] = [:]) { self.given = given }
 
-    /// The value of `key`, or its documented default; nil for a key no table defines.
-    public func value(_ key: String) -> Double? {
-        given[key] ?? ModelParameterTable.all.first { $0.key == key }?.defaultValue
+    /// The value of `key` for an instrument of `capability`, or that capability's documented
+    /// default; nil for a key its table does not define. (Keys such as `channels` exist for
+    /// several capabilities with different defaults, so the capability must be named.)
+    public func value(_ key: String, for capability: Capability) -> Double? {
+        given[key] ?? ModelParameterTable.parameters(for: capability).first { $0.key == key }?.defaultValue
     }
 
     /// The value of a key defined in `table`, falling back to the table's default.

@@ -22,7 +22,10 @@ let testCatalog = DriverCatalog([
         let detectors = try #require(lab.node(named: "alice")?.instrument(named: "detectors"))
         #expect(detectors.limits.maximumBias == Microamps(19))
         #expect(detectors.limits.biasRampRate == RampRate(perSecond: Microamps(5)))
-        #expect(detectors.model.value("switching_current_uA") == 20)
+        #expect(detectors.model.value("switching_current_uA", for: .snspdController) == 20)
+        // `channels` means 4 for a detector and 8 for a tagger unless given.
+        #expect(ModelParameters().value("channels", for: .snspdController) == 4)
+        #expect(ModelParameters().value("channels", for: .timeTagger) == 8)
         #expect(detectors.location(of: "limits.bias_max_uA").line == 34)
     }
 
