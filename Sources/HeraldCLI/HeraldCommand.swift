@@ -10,7 +10,9 @@ struct HeraldCommand: AsyncParsableCommand {
         discussion: """
             Examples:
               herald lab check Examples/entanglement-distribution.yaml
+              herald node keys --out keys source alice bob
+              herald analyze ../shared/data/ptu/picoharp_v30_t2.ptu --pairs 0-1 --json
             """,
         version: HeraldVersion.current,
-        subcommands: [LabCommand.self])
+        subcommands: [LabCommand.self, AnalyzeCommand.self, RecordingCommand.self, SimulateCommand.self, NodeCommand.self])
 }
