@@ -93,9 +93,9 @@ enum PowerMeterMethods {
     static func call(_ name: String, _ meter: any PowerMeter, _ params: Params) async throws -> JSONValue {
         switch name {
         case "constraints": return try encode(await meter.powerMeterConstraints())
-        case "power": return .number(try await meter.power().value)
-        case "setWavelength": try await meter.setWavelength(Nanometers(try params.number("wavelength_nm")))
-        case "wavelength": return .number(try await meter.wavelength().value)
+        case "power": return .number(try await meter.measuredPower().value)
+        case "setWavelength": try await meter.setCorrectionWavelength(Nanometers(try params.number("wavelength_nm")))
+        case "wavelength": return .number(try await meter.correctionWavelength().value)
         case "setPowerRange": try await meter.setPowerRange(try params.optionalNumber("range_W").map { Watts($0) })
         default: throw RPCFailure.unknownMethod("meter.\(name)")
         }

@@ -3,11 +3,11 @@
 public protocol PowerMeter: Instrument {
     func powerMeterConstraints() async -> PowerMeterConstraints
 
-    /// A new power measurement.
-    func power() async throws(InstrumentError) -> Watts
+    /// A new power measurement. (Not `power()`: one instrument may be a laser and a meter.)
+    func measuredPower() async throws(InstrumentError) -> Watts
     /// Sets the wavelength the sensor's responsivity is corrected for.
-    func setWavelength(_ wavelength: Nanometers) async throws(InstrumentError)
-    func wavelength() async throws(InstrumentError) -> Nanometers
+    func setCorrectionWavelength(_ wavelength: Nanometers) async throws(InstrumentError)
+    func correctionWavelength() async throws(InstrumentError) -> Nanometers
     /// Sets a fixed measurement range (the largest power to read), or automatic ranging for nil.
     func setPowerRange(_ range: Watts?) async throws(InstrumentError)
 }

@@ -6,11 +6,11 @@ extension Guarded: PowerMeter where Wrapped: PowerMeter {
         return constraints
     }
 
-    public func power() async throws(InstrumentError) -> Watts { try await wrapped.power() }
+    public func measuredPower() async throws(InstrumentError) -> Watts { try await wrapped.measuredPower() }
 
-    public func setWavelength(_ wavelength: Nanometers) async throws(InstrumentError) {
+    public func setCorrectionWavelength(_ wavelength: Nanometers) async throws(InstrumentError) {
         try await exclusively { () async throws(InstrumentError) in
-            let command = "setWavelength"
+            let command = "setCorrectionWavelength"
             if let allowed = limits.wavelengthRange, !allowed.contains(wavelength) {
                 throw refuse(command, "\(wavelength)", "outside the lab file's wavelength range \(allowed.text)")
             }
@@ -18,11 +18,11 @@ extension Guarded: PowerMeter where Wrapped: PowerMeter {
             guard range.contains(wavelength) else {
                 throw outOfRange(command, "\(wavelength)", "outside the sensor's correction range \(range.text)")
             }
-            try await wrapped.setWavelength(wavelength)
+            try await wrapped.setCorrectionWavelength(wavelength)
         }
     }
 
-    public func wavelength() async throws(InstrumentError) -> Nanometers { try await wrapped.wavelength() }
+    public func correctionWavelength() async throws(InstrumentError) -> Nanometers { try await wrapped.correctionWavelength() }
 
     public func setPowerRange(_ range: Watts?) async throws(InstrumentError) {
         try await exclusively { () async throws(InstrumentError) in

@@ -56,7 +56,7 @@ import Testing
         Refusal(name: "dead time on a fixed-dead-time tagger", kind: .unsupported) { try await $0.tagger.setDeadTime(Picoseconds(5000), channel: 1) },
         Refusal(name: "input delay beyond the hardware range", kind: .outOfRange) { try await $0.tagger.setInputDelay(Picoseconds.microseconds(3), channel: 2) },
         Refusal(name: "non-positive integration time", kind: .outOfRange) { _ = try await $0.tagger.countRates(over: Seconds(0)) },
-        Refusal(name: "meter wavelength outside the lab range", kind: .limitExceeded) { try await $0.meter.setWavelength(Nanometers(1310)) },
+        Refusal(name: "meter wavelength outside the lab range", kind: .limitExceeded) { try await $0.meter.setCorrectionWavelength(Nanometers(1310)) },
         Refusal(name: "meter auto range it does not have", kind: .unsupported) { try await $0.meter.setPowerRange(nil) },
         Refusal(name: "meter range beyond the sensor", kind: .outOfRange) { try await $0.meter.setPowerRange(Watts(2)) },
     ]
@@ -212,7 +212,7 @@ import Testing
         try await instruments.laser.setWavelength(Nanometers(1550.12))
         #expect(try await instruments.laser.wavelength() == Nanometers(1550.12))
         try await instruments.tagger.setInputDelay(Picoseconds(1234), channel: 2)
-        try await instruments.meter.setWavelength(Nanometers(1550))
+        try await instruments.meter.setCorrectionWavelength(Nanometers(1550))
         try await instruments.snspd.setEnabled(true, channel: 1)
         #expect(try await instruments.snspd.isEnabled(channel: 1))
         #expect(try await instruments.snspd.identify().model == "Recorder")

@@ -163,11 +163,11 @@ actor RecordingPowerMeter: PowerMeter {
     func powerMeterConstraints() async -> PowerMeterConstraints {
         PowerMeterConstraints(wavelengthRange: Nanometers(800)...Nanometers(1700), powerRange: Watts(1e-9)...Watts(0.5), supportsAutoRange: false)
     }
-    func power() async throws(InstrumentError) -> Watts { Watts(1e-3) }
-    func setWavelength(_ wavelength: Nanometers) async throws(InstrumentError) {
+    func measuredPower() async throws(InstrumentError) -> Watts { Watts(1e-3) }
+    func setCorrectionWavelength(_ wavelength: Nanometers) async throws(InstrumentError) {
         commands.append(RecordedCommand(name: "setWavelength", value: "\(wavelength.value)", time: .zero))
     }
-    func wavelength() async throws(InstrumentError) -> Nanometers { Nanometers(1550) }
+    func correctionWavelength() async throws(InstrumentError) -> Nanometers { Nanometers(1550) }
     func setPowerRange(_ range: Watts?) async throws(InstrumentError) {
         commands.append(RecordedCommand(name: "setPowerRange", value: "\(String(describing: range))", time: .zero))
     }
