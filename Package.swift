@@ -84,6 +84,6 @@ let package = Package(
         .testTarget(
             name: "HeraldDriversTests", dependencies: ["HeraldDrivers"], swiftSettings: strict),
         .testTarget(
-            name: "EndToEndTests", dependencies: ["HeraldCore"], swiftSettings: strict),
+            name: "EndToEndTests", dependencies: ["HeraldCore", "HeraldControl", "ZeroMQ"], swiftSettings: strict),
     ]
 )

@@ -1,0 +1,149 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Herald
+
+/// `herald node serve`: one node's agent on the control plane, until SIGINT or SIGTERM.
+struct NodeServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve one node's instruments, lab state, telemetry and heralds on the control plane.",
+        discussion: """
+            Reads the lab file, the node's key pair (KEYS/NODE.key_secret) and the public keys
+            that may connect (every KEYS/*.key), builds the node's instruments (simulated ones on
+            a bench paced to wall time), wraps each in the lab file's limits, and serves at the
+            node's control endpoints. Prints one 'ready' line when serving. SIGINT or SIGTERM
+            closes every socket and exits 0.
+
+            Examples:
+              herald node keys --out Examples/keys source alice bob
+              herald node serve --lab Examples/entanglement-distribution.yaml --node alice
+            """)
+
+    @Option(help: "The lab file.")
+    var lab: String
+
+    @Option(help: "The node to serve.")
+    var node: String
+
+    @Option(help: "Key directory (default: the lab file's security.keys).")
+    var keys: String?
+
+    @Option(help: "Seed of the simulated lab (default: the lab file's).")
+    var seed: UInt64?
+
+    @Flag(help: "Print the ready line as JSON.")
+    var json = false
+
+    struct Ready: Encodable {
+        var node: String
+        var pid: Int32
+        var rpc: String
+        var telemetry: String
+        var heralds: String?
+        var instruments: [String]
+    }
+
+    func run() async throws {
+        let labFile: LabFile
+        do { labFile = try LabFile.load(path: lab, catalog: DriverRegistry.catalog) } catch {
+            fail(error.description)
+        }
+        guard let labNode = labFile.node(named: node) else {
+            fail("\(lab): no node '\(node)' (nodes: \(labFile.nodes.map(\.name).joined(separator: ", ")))")
+        }
+        let keyDirectory = keys ?? labFile.security.keyDirectory
+        let keyPair: CurveKeyPair
+        let allowed: [String]
+        do {
+            keyPair = try CurveKeyFile.readSecret(path: (keyDirectory as NSString).appendingPathComponent("\(node).key_secret"))
+            allowed = Array(try CurveKeyFile.readPublicKeys(directory: keyDirectory).values)
+        } catch {
+            fail("\(error) (create keys with: herald node keys --out \(keyDirectory) \(labFile.nodes.map(\.name).joined(separator: " ")))")
+        }
+
+        let clock = WallClock()
+        var entries: [InstrumentService.Entry] = []
+        if labNode.instruments.contains(where: { DriverRegistry.catalog.driver(named: $0.driver)?.isSimulated == true }) {
+            let simulated: SimulatedNode
+            do { simulated = try SimulatedLab(lab: labFile, seed: seed, clock: clock).node(node) } catch {
+                fail("\(lab): \(error)")
+            }
+            for instrument in labNode.instruments {
+                guard let device = simulated.instruments[instrument.name] else { continue }
+                entries.append(InstrumentService.Entry(
+                    name: instrument.name, driver: instrument.driver,
+                    instrument: guarded(device, limits: instrument.limits, clock: clock)))
+            }
+        }
+        for instrument in labNode.instruments where !entries.contains(where: { $0.name == instrument.name }) {
+            fail("\(lab): \(instrument.path): driver '\(instrument.driver)' cannot run in this build")
+        }
+
+        let agent: NodeAgent
+        do {
+            agent = try await NodeAgent(lab: labFile, node: node, instruments: entries, keys: keyPair, allowedKeys: allowed,
+                                        log: { line in FileHandle.standardError.write(Data("\(line)\n".utf8)) })
+        } catch {
+            fail("cannot serve node '\(node)': \(error)")
+        }
+        let control = labNode.control!
+        let ready = Ready(node: node, pid: getpid(), rpc: control.rpc, telemetry: control.telemetry, heralds: control.heralds,
+                          instruments: entries.map(\.name))
+        // Written unbuffered: whoever started the agent waits for this line on a pipe.
+        let line: String
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            line = String(decoding: try encoder.encode(ready), as: UTF8.self)
+        } else {
+            line = "ready: node \(node) (pid \(ready.pid)) rpc \(control.rpc), telemetry \(control.telemetry)"
+                + (control.heralds.map { ", heralds \($0)" } ?? "") + "; instruments: \(ready.instruments.joined(separator: ", "))"
+        }
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        await waitForTerminationSignal()
+        await agent.stop()
+    }
+
+    /// Wraps a device of any capability in the lab's limits.
+    private func guarded<Device: Instrument>(_ device: Device, limits: InstrumentLimits, clock: any LabClock) -> any Instrument {
+        Guarded(device, limits: limits, clock: clock)
+    }
+
+    private func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("herald node serve: \(message)\n".utf8))
+        Foundation.exit(1)
+    }
+}
+
+/// Returns when the process receives SIGINT or SIGTERM (which no longer kill it).
+func waitForTerminationSignal() async {
+    signal(SIGINT, SIG_IGN)
+    signal(SIGTERM, SIG_IGN)
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        let once = SignalOnce(continuation)
+        for number in [SIGINT, SIGTERM] {
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { once.fire() }
+            source.resume()
+            once.keep(source)
+        }
+    }
+}
+
+/// Resumes a continuation once, from whichever signal comes first.
+final class SignalOnce: @unchecked Sendable {
+    // @unchecked: every field is guarded by `lock`.
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<Void, Never>?
+    private var sources: [any DispatchSourceSignal] = []
+    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
+    func keep(_ source: any DispatchSourceSignal) { lock.withLock { sources.append(source) } }
+    func fire() {
+        let pending = lock.withLock { () -> CheckedContinuation<Void, Never>? in
+            defer { continuation = nil }
+            return continuation
+        }
+        pending?.resume()
+    }
+}
