@@ -3,42 +3,7 @@ import Testing
 
 /// Runs `herald lab check` as a separate process, as a user would.
 @Suite struct LabCheckCommandTests {
-    /// The package root, from this file's path.
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-
-    /// The built `herald`: $HERALD_BIN, else the debug build in .build.
-    static var binary: URL? {
-        if let path = ProcessInfo.processInfo.environment["HERALD_BIN"], FileManager.default.isExecutableFile(atPath: path) {
-            return URL(fileURLWithPath: path)
-        }
-        let candidate = root.appendingPathComponent(".build/debug/herald")
-        return FileManager.default.isExecutableFile(atPath: candidate.path) ? candidate : nil
-    }
-
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    func run(_ arguments: [String]) throws -> Result {
-        let binary = try #require(Self.binary, "build herald first (swift build), or set HERALD_BIN")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = Self.root
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
-    }
+    func run(_ arguments: [String]) throws -> HeraldCLI.Result { try HeraldCLI.run(arguments) }
 
     func temporaryFile(_ text: String) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("lab-\(UUID().uuidString).yaml").path
@@ -55,7 +20,7 @@ import Testing
     }
 
     @Test func invalidFilePrintsFileLineMessagesAndFails() throws {
-        let example = try String(contentsOf: Self.root.appendingPathComponent("Examples/entanglement-distribution.yaml"), encoding: .utf8)
+        let example = try String(contentsOf: HeraldCLI.root.appendingPathComponent("Examples/entanglement-distribution.yaml"), encoding: .utf8)
         var lines = example.components(separatedBy: "\n")
         let biasLine = try #require(lines.firstIndex { $0.contains("bias_max_uA: 19.0") })
         lines[biasLine] = lines[biasLine].replacingOccurrences(of: "bias_max_uA", with: "biass_max_uA")

@@ -4,21 +4,7 @@ import Testing
 
 /// Runs `herald node keys` as a separate process.
 @Suite struct NodeKeysCommandTests {
-    func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let binary = try #require(LabCheckCommandTests.binary, "build herald first (swift build), or set HERALD_BIN")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
-    }
+    func run(_ arguments: [String]) throws -> HeraldCLI.Result { try HeraldCLI.run(arguments) }
 
     @Test func writesKeyFilesWithSafePermissions() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("node-keys-\(UUID().uuidString)").path

@@ -31,7 +31,7 @@ import ZeroMQ
         let errors = Pipe()
 
         init(arguments: [String]) throws {
-            let binary = try #require(LabCheckCommandTests.binary, "build herald first (swift build), or set HERALD_BIN")
+            let binary = try #require(HeraldCLI.binary, "build herald first (swift build), or set HERALD_BIN")
             process.executableURL = binary
             process.arguments = arguments
             process.standardOutput = output
@@ -111,7 +111,7 @@ import ZeroMQ
             try CurveKeyFile.write(try CurveKeyPair.generate(), name: name, directory: directory)
         }
         // The canonical example with this test's keys and free ports.
-        var yaml = try String(contentsOf: LabCheckCommandTests.root.appendingPathComponent("Examples/entanglement-distribution.yaml"), encoding: .utf8)
+        var yaml = try String(contentsOf: HeraldCLI.root.appendingPathComponent("Examples/entanglement-distribution.yaml"), encoding: .utf8)
         yaml = yaml.replacingOccurrences(of: "  keys: keys ", with: "  keys: \(directory) ")
         for port in ["7101", "7102", "7103", "7111", "7112", "7121", "7122"] {
             yaml = yaml.replacingOccurrences(of: "127.0.0.1:\(port)", with: "127.0.0.1:\(Self.freePort())")
