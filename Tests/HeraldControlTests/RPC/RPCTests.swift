@@ -46,7 +46,10 @@ import ZeroMQ
         case "whoami": return .string(String(decoding: call.caller, as: UTF8.self))
         case "fail": throw RPCFailure(code: "device-error", message: "the detector is latched")
         case "slow":
-            try? await Task.sleep(for: .seconds(30))
+            // Waits until cancelled (at the deadline), on no clock: a stream that never yields.
+            let (never, continuation) = AsyncStream<Int>.makeStream()
+            for await _ in never {}
+            withExtendedLifetime(continuation) {}
             return .null
         default: throw .unknownMethod(call.method)
         }
