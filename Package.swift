@@ -8,6 +8,10 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+/// Physics and calibration code runs millions of model evaluations in the statistical tests;
+/// it is compiled optimised in debug builds too, so that `swift test` stays minutes, not hours.
+let optimisedPhysics: [SwiftSetting] = strict + [.unsafeFlags(["-O"])]
+
 let package = Package(
     name: "Herald",
     platforms: [.macOS(.v15)],
@@ -36,7 +40,7 @@ let package = Package(
             swiftSettings: strict),
         .target(name: "HeraldIO", dependencies: ["HeraldCore", "CLibUSB"], swiftSettings: strict),
         .target(name: "ZeroMQ", dependencies: ["CZeroMQ"], swiftSettings: strict),
-        .target(name: "HeraldSimulation", dependencies: ["HeraldCore"], swiftSettings: strict),
+        .target(name: "HeraldSimulation", dependencies: ["HeraldCore"], swiftSettings: optimisedPhysics),
         .target(name: "HeraldAnalysis", dependencies: ["HeraldCore"], swiftSettings: strict),
         .target(
             name: "HeraldControl", dependencies: ["HeraldCore", "ZeroMQ"], swiftSettings: strict),
@@ -47,9 +51,12 @@ let package = Package(
             swiftSettings: strict),
         .target(
             name: "HeraldCalibration",
-            dependencies: ["HeraldCore", "HeraldAnalysis", "HeraldControl", "HeraldDrivers"],
+            dependencies: [
+                "HeraldCore", "HeraldAnalysis", "HeraldSimulation", "HeraldControl", "HeraldDrivers",
+                .product(name: "Yams", package: "Yams"),
+            ],
             path: "Calibration/Routines",
-            swiftSettings: strict),
+            swiftSettings: optimisedPhysics),
         .target(
             name: "Herald",
             dependencies: [
@@ -83,6 +90,9 @@ let package = Package(
             name: "HeraldControlTests", dependencies: ["HeraldControl"], swiftSettings: strict),
         .testTarget(
             name: "HeraldDriversTests", dependencies: ["HeraldDrivers"], swiftSettings: strict),
+        .testTarget(
+            name: "HeraldCalibrationTests", dependencies: ["HeraldCalibration"],
+            swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests", dependencies: ["HeraldCore", "HeraldControl", "ZeroMQ"], swiftSettings: strict),
     ]

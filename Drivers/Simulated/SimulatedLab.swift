@@ -12,9 +12,15 @@ public final class SimulatedLab: Sendable {
     public let bench: SimulatedBench
     public let clock: any LabClock
 
-    public init(lab: LabFile, seed: UInt64? = nil, clock: any LabClock = VirtualClock()) throws(SimulationError) {
+    /// `slice` is the bench's internal time step (ps): drift steps and random keys hang on it.
+    /// The default (1 ms) suits event-level runs; a rate-level run over simulated days may use
+    /// seconds, which keeps the drift statistics (variance per unit time) unchanged.
+    public init(
+        lab: LabFile, seed: UInt64? = nil, clock: any LabClock = VirtualClock(),
+        slice: Int64 = BenchConfiguration.defaultSlice
+    ) throws(SimulationError) {
         self.lab = lab
-        bench = try SimulatedBench(lab: lab, seed: seed)
+        bench = SimulatedBench(configuration: try BenchConfiguration(lab: lab, seed: seed, slice: slice))
         self.clock = clock
     }
 

@@ -27,13 +27,26 @@ public struct RateModel: Sendable {
 
     /// The joint outcome table of the pair source at true time t (nil without a pair source).
     public func outcomeTable(at t: Int64) -> JointOutcomeTable? {
-        guard let source = configuration.source, source.emitsPairs, configuration.outputs.count == 2 else { return nil }
+        var walks = fibreWalks()
+        return outcomeTable(at: t, walks: &walks)
+    }
+
+    /// Fresh drift walks of the source's two output links (for `outcomeTable(at:walks:)`).
+    public func fibreWalks() -> [FibreDriftWalk] {
+        configuration.outputs.compactMap { bench.fibreWalk(link: $0) }
+    }
+
+    /// The joint outcome table at true time t, advancing the caller's walks: a consumer that
+    /// moves forward in time (a long maintenance run) pays for each drift step once.
+    public func outcomeTable(at t: Int64, walks: inout [FibreDriftWalk]) -> JointOutcomeTable? {
+        guard let source = configuration.source, source.emitsPairs, configuration.outputs.count == 2, walks.count == 2
+        else { return nil }
         let k = t / configuration.slice
         var unitaries: [JonesMatrix] = []
         var measurements: [PortMeasurement] = []
         for side in 0..<2 {
-            guard var walk = bench.fibreWalk(link: configuration.outputs[side]) else { return nil }
-            let fibre = walk.unitary(slice: k)
+            let walk = walks[side]
+            let fibre = walks[side].unitary(slice: k)
             let found = configuration.measurement(side: side)
             measurements.append(found?.measurement ?? .trivial)
             if let node = found?.node {

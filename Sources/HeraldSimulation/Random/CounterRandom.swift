@@ -46,7 +46,7 @@ public struct ComponentID: Sendable, Hashable, CustomStringConvertible {
 
 /// A stream of random numbers from one key. `at(_:)` gives random access (draw number n of the
 /// stream, whatever was drawn before); `next()` walks the counter.
-public struct CounterRandom: Sendable {
+public struct CounterRandom: Sendable, RandomNumberGenerator {
     public let key: UInt64
     public var counter: UInt64
 
@@ -64,6 +64,8 @@ public struct CounterRandom: Sendable {
         counter &+= 1
         return value
     }
+    /// `RandomNumberGenerator`: the standard library's `random(in:using:)` draws from the stream.
+    @inline(__always) public mutating func next() -> UInt64 { nextBits() }
 
     /// Uniform in [0, 1).
     @inline(__always) public static func unit(_ bits: UInt64) -> Double {

@@ -1,3 +1,0 @@
-/// HeraldCalibration: calibration routines that run against the capability protocols only, so
-/// the same code drives simulated and real instruments. Recipes: Calibration/Recipes/.
-public enum HeraldCalibrationModule {}
