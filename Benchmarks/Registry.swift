@@ -8,5 +8,7 @@ enum BenchmarkRegistry {
         SimulateBenchmark.self,
         HeraldRoundTripBenchmark.self,
         TelemetryBenchmark.self,
+        PolarizationCompensationBenchmark.self,
+        VisibilityMaintenanceBenchmark.self,
     ] }
 }
