@@ -74,7 +74,7 @@ public struct SNSPDBiasSweep: Sendable {
     /// What set the operating point.
     public enum Constraint: String, Sendable, Hashable, Codable {
         /// The plateau point itself: no constraint bound.
-        case none
+        case unconstrained
         /// Lowered until the interpolated dark-count rate met `darkCountLimit`.
         case darkCounts = "dark-counts"
         /// Lowered to `latchMargin` × I_sw.
@@ -146,7 +146,7 @@ public struct SNSPDBiasSweep: Sendable {
         public var switchingCurrent: Microamps?
         /// The bias the channel was left at, µA.
         public var operatingPoint: Microamps
-        /// What set `operatingPoint` below `plateauBias` (or `none`).
+        /// What set `operatingPoint` below `plateauBias` (or `unconstrained`).
         public var binding: Constraint
         /// Interpolated dark-count rate at the operating point, counts/s (nil without a dark sweep).
         public var darkRateAtOperatingPoint: Hertz?
@@ -518,7 +518,7 @@ struct BiasSweepRun {
     func fit(_ sweep: Channel, darkMeasured: Bool) -> SNSPDBiasSweep.SigmoidFit? {
         var x: [Double] = []
         var y: [Double] = []
-        var sigma: [Double] = []
+        var darkRates: [Double] = []
         let lightTime = routine.integration.value
         let darkTime = darkIntegration.value
         for point in sweep.points where !point.latched {
@@ -526,11 +526,18 @@ struct BiasSweepRun {
             let dark = point.darkRate?.value ?? 0
             x.append(point.bias.value)
             y.append(point.lightRate.value - dark)
-            // Poisson errors of both counts; at least one count's worth so empty points still weigh.
-            let variance = point.lightRate.value / lightTime + (darkMeasured ? dark / darkTime : 0)
-            sigma.append(Swift.max(variance, 1 / (lightTime * lightTime)).squareRoot())
+            darkRates.append(dark)
         }
         guard x.count >= 5 else { return nil }
+        /// Poisson errors of the light and dark counts for a net rate `net`, at least one count's
+        /// worth so that empty points still weigh.
+        func sigmas(_ net: [Double]) -> [Double] {
+            x.indices.map { k in
+                let light = Swift.max(0, net[k]) + darkRates[k]
+                let variance = light / lightTime + (darkMeasured ? darkRates[k] / darkTime : 0)
+                return Swift.max(variance, 1 / (lightTime * lightTime)).squareRoot()
+            }
+        }
         // Starts from the data: plateau from the highest points, I₅₀ and ΔI from the 25/50/75 % crossings.
         let top = y.sorted(by: >).prefix(5)
         let plateau = top.sorted()[top.count / 2]
@@ -546,8 +553,18 @@ struct BiasSweepRun {
         guard let i50 = crossing(0.5) else { return nil }
         let spread = (crossing(0.75) ?? i50) - (crossing(0.25) ?? i50)
         let width = Swift.max(spread / (2 * log(3.0)), routine.step.value / 2)
-        let fit = LevenbergMarquardt.fit(start: [plateau, i50, width], maximumIterations: 200) { p in
-            x.indices.map { k in (p[0] / (1 + exp(-(x[k] - p[1]) / p[2])) - y[k]) / sigma[k] }
+        func model(_ p: [Double]) -> [Double] { x.map { p[0] / (1 + exp(-($0 - p[1]) / p[2])) } }
+        // Two passes: errors from the measured counts, then from the first fit's prediction
+        // (errors from the data alone favour low fluctuations and pull the curve down, ~1 % in ΔI).
+        var sigma = sigmas(y)
+        var fit = LevenbergMarquardt.fit(start: [plateau, i50, width], maximumIterations: 200) { p in
+            zip(zip(model(p), y), sigma).map { ($0.0 - $0.1) / $1 }
+        }
+        if fit.parameters.allSatisfy(\.isFinite), fit.parameters[2] > 0 {
+            sigma = sigmas(model(fit.parameters))
+            fit = LevenbergMarquardt.fit(start: fit.parameters, maximumIterations: 200) { p in
+                zip(zip(model(p), y), sigma).map { ($0.0 - $0.1) / $1 }
+            }
         }
         let p = fit.parameters
         guard p.allSatisfy(\.isFinite), p[0] > 0, p[2] > 0, let errors = fit.errors, errors.allSatisfy(\.isFinite) else {
@@ -599,7 +616,7 @@ struct BiasSweepRun {
         }
         let plateauBias = fit.bias(atFraction: routine.plateauFraction).value
         var bias = plateauBias
-        var binding = SNSPDBiasSweep.Constraint.none
+        var binding = SNSPDBiasSweep.Constraint.unconstrained
         // The allowed range: the controller's, and no higher than the sweep got without latching.
         var upper = constraints.biasRange.upperBound.value
         if let lastGood = sweep.lastGood { upper = Swift.min(upper, biases[lastGood]) }

@@ -51,7 +51,8 @@ public struct DelayCalibration: Sendable {
     public var coarseRange: Picoseconds
     /// Bin width of the coarse histogram, ps.
     public var coarseBin: Picoseconds
-    /// Half-width of the fine histograms around the coarse peak, ps.
+    /// Half-width of the fine histograms around the coarse peak, ps: must hold the spread of
+    /// the channels' delays plus a few peak widths.
     public var fineRange: Picoseconds
     /// Bin width of the fine histograms, ps.
     public var fineBin: Picoseconds
@@ -98,13 +99,15 @@ public struct DelayCalibration: Sendable {
     public struct PairPeak: Sendable, Hashable, Codable {
         public var firstChannel: Int32
         public var secondChannel: Int32
-        /// Peak centre of Δt = t_second − t_first on the raw time bases, ps.
+        /// Peak centre of Δt = t_second − t_first on the raw time bases, ps (the coarse peak
+        /// when no peak was fitted).
         public var centre: Double
-        /// One-sigma error of `centre`, ps.
+        /// One-sigma error of `centre`, ps (zero when no peak was fitted).
         public var centreError: Double
-        /// Fitted Gaussian width σ, ps (timing jitter of both ends plus dispersion).
+        /// Fitted Gaussian width σ, ps: timing jitter of both ends plus dispersion (zero when no
+        /// peak was fitted).
         public var sigma: Double
-        /// Coincidences in the peak above the background.
+        /// Coincidences in the peak above the background (zero when no peak was fitted).
         public var counts: Double
         /// Peak height over the background per bin (CAR).
         public var peakToBackground: Double
@@ -231,7 +234,7 @@ public struct DelayCalibration: Sendable {
         guard coarse.ratio >= minimumPeakToBackground, coarse.excess >= Double(minimumPeakCounts) else {
             throw CalibrationError(
                 .insufficientSignal, routine: name,
-                "no coincidence peak between \(first.tagger.name) channels \(first.channels) and \(second.tagger.name) channels \(second.channels) within ±\(coarseRange): the highest \(coarseBin) bin holds \(coarse.height) at Δt \(Self.format(coarse.centre)) ps, \(Self.format(coarse.excess)) above a background of \(Self.format(coarse.background)) per bin (peak-to-background \(Self.format(coarse.ratio)); need ≥ \(Self.format(minimumPeakToBackground)) and ≥ \(minimumPeakCounts) counts; \(mergedFirst.count) and \(mergedSecond.count) tags)")
+                "no coincidence peak between \(first.tagger.name) channels \(first.channels) and \(second.tagger.name) channels \(second.channels) within ±\(Self.format(Double(coarseRange.value) / 1e6)) µs: the highest \(coarseBin) bin holds \(coarse.height) at Δt \(Self.format(coarse.centre)) ps, \(Self.format(coarse.excess)) above a background of \(Self.format(coarse.background)) per bin (peak-to-background \(Self.format(coarse.ratio)); need ≥ \(Self.format(minimumPeakToBackground)) and ≥ \(minimumPeakCounts) counts; \(mergedFirst.count) and \(mergedSecond.count) tags)")
         }
         report(.measurement, "coarse peak at Δt = \(Self.format(coarse.centre / 1e6)) µs, peak-to-background \(Self.format(coarse.ratio))", fraction: 0.5)
 
@@ -447,7 +450,7 @@ public struct DelayCalibration: Sendable {
         let counts = Self.histogram(xsArray, ysArray, low: low, bin: bin, count: count)
         let accidentals = Double(xsArray.count) * Double(ysArray.count) * Double(bin) / Swift.max(duration, 1)
         var unused = PairPeak(
-            firstChannel: channels.0, secondChannel: channels.1, centre: Double(centre), centreError: .infinity, sigma: 0,
+            firstChannel: channels.0, secondChannel: channels.1, centre: Double(centre), centreError: 0, sigma: 0,
             counts: 0, peakToBackground: 0, used: false, residual: nil)
         let entries = counts.reduce(0, +)
         guard entries - accidentals * Double(count) >= Double(minimumPeakCounts) else { return unused }
@@ -579,6 +582,8 @@ public struct DelayCalibration: Sendable {
 
     static func format(_ value: Double) -> String {
         guard value.isFinite else { return "\(value)" }
+        // Small backgrounds (accidentals per 1 ps bin) would round to zero.
+        if value != 0, abs(value) < 0.01 { return String(format: "%.2e", value) }
         let scaled = (value * 100).rounded() / 100
         return "\(scaled)"
     }

@@ -21,11 +21,11 @@ import Testing
     /// above it). The controller is wrapped in `Guarded` with the lab's limits unless `guarded`
     /// is false. One-second bench slices: the sweep only counts at the rate level, whose fibre
     /// walk is recomputed from the start for each reading (cost ∝ lab time / slice).
-    static func bench(biasLimit: Bool = true, guarded: Bool = true) throws -> Bench {
+    static func bench(biasLimit: Bool = true, guarded: Bool = true, seed: UInt64? = nil) throws -> Bench {
         var text = try String(contentsOfFile: CalibrationFixtures.examplePath, encoding: .utf8)
         if !biasLimit { text = text.replacingOccurrences(of: "bias_max_uA: 19.0\n", with: "") }
         let file = try LabFile.parse(yaml: text, source: "bias-sweep.yaml", catalog: DriverRegistry.catalog)
-        let lab = try SimulatedLab(lab: file, slice: 1_000_000_000_000)
+        let lab = try SimulatedLab(lab: file, seed: seed, slice: 1_000_000_000_000)
         let raw = try #require(try lab.node("alice").snspdControllers["detectors"] as? SimulatedSNSPD)
         let instrument = try #require(lab.lab.node(named: "alice")?.instrument(named: "detectors"))
         let controller: any SNSPDController = guarded ? Guarded(raw, limits: instrument.limits, clock: lab.clock) : raw
@@ -64,16 +64,18 @@ import Testing
         }
     }
 
-    @Test func operatingPointMatchesTheModel() async throws {
-        let bench = try Self.bench()
+    /// The lab's own seed, and a few others (other draws of the counters and the pump's drift).
+    @Test(arguments: [nil, 1, 2, 3] as [UInt64?])
+    func operatingPointMatchesTheModel(seed: UInt64?) async throws {
+        let bench = try Self.bench(seed: seed)
         let result = try await Self.run(SNSPDBiasSweep(channels: [1, 2, 3, 4]), on: bench)
         let expected = Self.truth(bench.model, latchSeen: false, upper: 19)
         #expect(result.darkMeasured)
         for channel in result.channels {
             let error = channel.operatingPoint.value - expected
-            print("channel \(channel.channel): I_op \(channel.operatingPoint) (model \(expected)), error \(error) µA, binding \(channel.binding), fit A \(channel.fit.plateau), I50 \(channel.fit.i50), ΔI \(channel.fit.width), χ²/dof \(channel.fit.reducedChiSquare)")
+            print("seed \(seed.map(String.init) ?? "lab") channel \(channel.channel): I_op \(channel.operatingPoint) (model \(expected)), error \(error) µA, binding \(channel.binding), fit A \(channel.fit.plateau), I50 \(channel.fit.i50), ΔI \(channel.fit.width), χ²/dof \(channel.fit.reducedChiSquare)")
             #expect(abs(error) <= 0.2, "channel \(channel.channel)")
-            #expect(channel.binding == .none)
+            #expect(channel.binding == .unconstrained)
             #expect(channel.sweepEnd == .stop)
             #expect(channel.switchingCurrent == nil)
             #expect(abs(channel.fit.i50.value - bench.model.i50) <= 0.02 * bench.model.i50)

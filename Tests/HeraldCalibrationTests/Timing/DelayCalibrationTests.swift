@@ -28,8 +28,10 @@ import Testing
         return delay + Double(wiring.delay.value) + Double(node.clock.offset.value)
     }
 
-    @Test func delaysMatchTheLabFile() async throws {
-        let lab = try SimulatedLab(lab: try CalibrationFixtures.exampleLab())
+    /// The lab's own seed, and others (other fibre states, so other pair correlations per channel pair).
+    @Test(arguments: [nil, 7, 99] as [UInt64?])
+    func delaysMatchTheLabFile(seed: UInt64?) async throws {
+        let lab = try SimulatedLab(lab: try CalibrationFixtures.exampleLab(), seed: seed)
         let verbose = ProcessInfo.processInfo.environment["HERALD_CALIBRATION_VERBOSE"] != nil
         let result = try await Self.routine(lab).run(clock: lab.clock) { event in
             if verbose || event.kind != .measurement { print(event.message) }
@@ -53,12 +55,15 @@ import Testing
             worst = max(worst, abs(residuals.0), abs(residuals.1))
         }
         #expect(result.delay(.first, channel: 1) == 0)
-        print("worst residual \(worst) σ; residual RMS \(result.residualRMS) ps, χ²/dof \(String(describing: result.chiSquarePerDegree)), used pairs \(result.pairs.filter(\.used).count)")
-        // Every pair the fit trusted agrees with the truth within 0.1 of its own width.
+        print("seed \(seed.map(String.init) ?? "lab"): worst residual \(worst) σ; residual RMS \(result.residualRMS) ps, χ²/dof \(String(describing: result.chiSquarePerDegree)), used pairs \(result.pairs.filter(\.used).count)")
+        // Every pair the fit trusted agrees with the truth within its error (weak pairs have
+        // errors beyond 0.1 σ; the delays combine all pairs).
         for pair in result.pairs where pair.used {
             let truth = try Self.arrival(lab, node: "bob", fibre: "to-bob", channel: pair.secondChannel)
                 - Self.arrival(lab, node: "alice", fibre: "to-alice", channel: pair.firstChannel)
-            #expect(abs(pair.centre - truth) <= 0.1 * pair.sigma, "pair \(pair.firstChannel), \(pair.secondChannel)")
+            let pull = (pair.centre - truth) / pair.centreError
+            print("pair (\(pair.firstChannel), \(pair.secondChannel)): centre − truth \(pair.centre - truth) ps, error \(pair.centreError) ps, pull \(pull), \(pair.counts) counts")
+            #expect(abs(pull) <= 4.5, "pair \(pair.firstChannel), \(pair.secondChannel)")
         }
         let entries = result.labStateEntries(firstNode: "alice", secondNode: "bob")
         #expect(entries.count == 8)
@@ -79,6 +84,23 @@ import Testing
             print(error.description)
             #expect(error.kind == .insufficientSignal)
             #expect(error.message.contains("alice/tagger"))
+        }
+    }
+
+    /// A channel with no detector behind it has no peak with any channel of the other end: the
+    /// routine names it.
+    @Test func aDarkChannelIsNamed() async throws {
+        let lab = try SimulatedLab(lab: try CalibrationFixtures.exampleLab())
+        var routine = try Self.routine(lab)
+        routine.first.channels = [1, 2, 3, 4, 5]
+        do {
+            _ = try await routine.run(clock: lab.clock)
+            Issue.record("calibrated an unwired channel")
+        } catch {
+            print(error.description)
+            #expect(error.kind == .insufficientSignal)
+            #expect(error.message.contains("alice/tagger channel 5"))
+            #expect(!error.message.contains("channel 4"))
         }
     }
 
