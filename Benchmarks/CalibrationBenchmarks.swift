@@ -74,21 +74,27 @@ struct VisibilityMaintenanceBenchmark: HeraldBenchmark {
     func run() throws -> BenchmarkResult {
         let text = text
         let hours = hours
-        let buried = try blockingAwait { try await Self.uptime(text: text, drift: "buriedMetro", hours: hours, maintain: true) }
-        let once = try blockingAwait { try await Self.uptime(text: text, drift: "buriedMetro", hours: hours, maintain: false) }
-        let aerial = try blockingAwait { try await Self.uptime(text: text, drift: "aerial", hours: min(hours, 1), maintain: true) }
+        let seeds: [UInt64] = [2026, 7, 11]
+        var maintained: [Double] = []
+        for seed in seeds {
+            maintained.append(try blockingAwait { try await Self.uptime(text: text, drift: "buriedMetro", hours: hours, seed: seed, maintain: true) })
+        }
+        let once = try blockingAwait { try await Self.uptime(text: text, drift: "buriedMetro", hours: hours, seed: 2026, maintain: false) }
+        let aerial = try blockingAwait { try await Self.uptime(text: text, drift: "aerial", hours: min(hours, 1), seed: 2026, maintain: true) }
+        let mean = maintained.reduce(0, +) / Double(maintained.count)
         return BenchmarkResult(
-            value: buried, unit: "fraction of time V ≥ 0.98 (buriedMetro)", baseline: once,
-            notes: String(format: "%.0f h buriedMetro; aerial preset over %.0f h: %.4f", hours, min(hours, 1), aerial))
+            value: mean, unit: "fraction of time V ≥ 0.98 (buriedMetro, mean of 3 seeds)", baseline: once,
+            notes: String(format: "%.0f h buriedMetro, seeds 2026/7/11: %.4f %.4f %.4f (target 0.995); aerial over %.0f h: %.4f",
+                          hours, maintained[0], maintained[1], maintained[2], min(hours, 1), aerial))
     }
 
-    static func uptime(text: String, drift: String, hours: Double, maintain: Bool) async throws -> Double {
+    static func uptime(text: String, drift: String, hours: Double, seed: UInt64, maintain: Bool) async throws -> Double {
         let lab = try LabFile.parse(
             yaml: text.replacingOccurrences(of: "polarization_drift: buriedMetro", with: "polarization_drift: \(drift)"),
             source: "bench.yaml", catalog: DriverRegistry.catalog)
-        let simulated = try SimulatedLab(lab: lab, seed: 2026, slice: 1_000_000_000_000)
+        let simulated = try SimulatedLab(lab: lab, seed: seed, slice: 1_000_000_000_000)
         guard let paddles = try simulated.node("alice").polarizationControllers["paddles"] else { return 0 }
-        let meter = try RateLevelCoincidenceMeter(lab: simulated, seed: 2026)
+        let meter = try RateLevelCoincidenceMeter(lab: simulated, seed: seed)
         if maintain {
             _ = try await VisibilityMaintenance(duration: Seconds(hours * 3600)).run(controller: paddles, meter: meter, clock: simulated.clock)
         } else {

@@ -1,53 +1,21 @@
 import Foundation
 import Testing
 
-/// Runs the built `herald` binary on the real PTU files and parses `--json`.
-/// The binary is `HERALD_BIN`, else the newest `.build*/debug/herald` or
-/// `.build*/<triple>/debug/herald` under the package root (any scratch path).
+/// Runs the built `herald` binary (`HeraldCLI`) on the real PTU files and parses `--json`.
 @Suite("herald analyze (end to end)")
 struct AnalyzeCommandTests {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    static let binary: String? = {
-        let fm = FileManager.default
-        if let env = ProcessInfo.processInfo.environment["HERALD_BIN"], fm.isExecutableFile(atPath: env) { return env }
-        var candidates: [String] = []
-        for dir in ((try? fm.contentsOfDirectory(atPath: packageRoot.path)) ?? []) where dir.hasPrefix(".build") {
-            let base = packageRoot.appendingPathComponent(dir)
-            candidates.append(base.appendingPathComponent("debug/herald").path)
-            for sub in (try? fm.contentsOfDirectory(atPath: base.path)) ?? [] {
-                candidates.append(base.appendingPathComponent(sub).appendingPathComponent("debug/herald").path)
-            }
-        }
-        func modified(_ path: String) -> Date { ((try? fm.attributesOfItem(atPath: path))?[.modificationDate] as? Date) ?? .distantPast }
-        return candidates.filter { fm.isExecutableFile(atPath: $0) }.max { modified($0) < modified($1) }
-    }()
+    static var binary: URL? { HeraldCLI.binary }
 
     static func ptu(_ name: String) -> String {
         packageRoot.appendingPathComponent("../shared/data/ptu/\(name)").standardizedFileURL.path
     }
 
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
+    typealias Run = HeraldCLI.Result
 
-    static func herald(_ arguments: [String]) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(binary))
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
-    }
+    static func herald(_ arguments: [String]) async throws -> Run { try await HeraldCLI.run(arguments) }
 
     static func json(_ run: Run) throws -> [String: Any] {
         let lines = run.stdout.split(separator: "\n")
@@ -78,10 +46,10 @@ struct AnalyzeCommandTests {
     }
 
     @Test(.enabled(if: binary != nil, "no built herald binary (swift build, or set HERALD_BIN)"))
-    func picoHarpSummaryAndCoincidences() throws {
+    func picoHarpSummaryAndCoincidences() async throws {
         let path = Self.ptu("picoharp_v30_t2.ptu")
         let window: Int64 = 2_000, delay: Int64 = -3_000
-        let run = try Self.herald(["analyze", path, "--window", String(window), "--delay", "1=\(delay)", "--pairs", "0-1", "--json"])
+        let run = try await Self.herald(["analyze", path, "--window", String(window), "--delay", "1=\(delay)", "--pairs", "0-1", "--json"])
         #expect(run.status == 0, "\(run.stderr)")
         let object = try Self.json(run)
         #expect(object["format"] as? String == "ptu")
@@ -107,23 +75,23 @@ struct AnalyzeCommandTests {
     }
 
     @Test(.enabled(if: binary != nil, "no built herald binary (swift build, or set HERALD_BIN)"))
-    func t3FilesAndTextOutput() throws {
-        let run = try Self.herald(["analyze", Self.ptu("hydraharp_v20_t3.ptu"), "--json"])
+    func t3FilesAndTextOutput() async throws {
+        let run = try await Self.herald(["analyze", Self.ptu("hydraharp_v20_t3.ptu"), "--json"])
         #expect(run.status == 0)
         let object = try Self.json(run)
         #expect(object["record_type"] as? String == "HydraHarp V2 T3")
         #expect(object["photons"] as? [String: Int] == ["0": 45_012, "1": 32_871])
-        let text = try Self.herald(["analyze", Self.ptu("hydraharp_v10_t3.ptu"), "--pairs", "0-1"])
+        let text = try await Self.herald(["analyze", Self.ptu("hydraharp_v10_t3.ptu"), "--pairs", "0-1"])
         #expect(text.status == 0)
         #expect(text.stdout.contains("coincidences 0-1"))
     }
 
     @Test(.enabled(if: binary != nil, "no built herald binary (swift build, or set HERALD_BIN)"))
-    func legacyAndBadArgumentsFailClearly() throws {
-        let legacy = try Self.herald(["analyze", Self.ptu("timeharp_v50.t3r")])
+    func legacyAndBadArgumentsFailClearly() async throws {
+        let legacy = try await Self.herald(["analyze", Self.ptu("timeharp_v50.t3r")])
         #expect(legacy.status == 1)
         #expect(legacy.stderr.contains("legacy PicoQuant format"))
-        let badPair = try Self.herald(["analyze", Self.ptu("picoharp_v30_t2.ptu"), "--pairs", "0+1"])
+        let badPair = try await Self.herald(["analyze", Self.ptu("picoharp_v30_t2.ptu"), "--pairs", "0+1"])
         #expect(badPair.status != 0)
         #expect(badPair.stderr.contains("--pairs expects A-B"))
     }
@@ -131,30 +99,33 @@ struct AnalyzeCommandTests {
     /// A recording whose writer was killed with SIGKILL mid-chunk: analyze reports the complete
     /// chunks and the torn tail.
     @Test(.enabled(if: binary != nil, "no built herald binary (swift build, or set HERALD_BIN)"))
-    func killedRecordingIsSummarisedWithItsTornTail() throws {
+    func killedRecordingIsSummarisedWithItsTornTail() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("herald-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("killed.hrec").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(Self.binary))
-        process.arguments = ["recording", "write-test-pattern", "--out", path, "--chunks", "50", "--tags-per-chunk", "300",
-                             "--pause-ms", "600000", "--pause-at-chunk", "3"]
+        let process = try HeraldCLI.makeProcess(
+            ["recording", "write-test-pattern", "--out", path, "--chunks", "50", "--tags-per-chunk", "300",
+             "--pause-ms", "600000", "--pause-at-chunk", "3"])
         let out = Pipe()
         process.standardOutput = out
         try process.run()
         let pid = process.processIdentifier
         DispatchQueue.global().asyncAfter(deadline: .now() + 300) { kill(pid, SIGKILL) } // hang guard only
-        var text = ""
-        while !text.contains("half 3\n") {
-            let data = out.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            text += String(decoding: data, as: UTF8.self)
+        // The writer pauses mid-chunk after printing "half 3"; kill it there.
+        let handle = out.fileHandleForReading
+        await HeraldCLI.offload {
+            var text = ""
+            while !text.contains("half 3\n") {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                text += String(decoding: data, as: UTF8.self)
+            }
+            kill(pid, SIGKILL)
+            process.waitUntilExit()
         }
-        kill(pid, SIGKILL)
-        process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal)
-        let run = try Self.herald(["analyze", path, "--json"])
+        let run = try await Self.herald(["analyze", path, "--json"])
         #expect(run.status == 0, "\(run.stderr)")
         let object = try Self.json(run)
         #expect(object["format"] as? String == "herald-recording")

@@ -5,8 +5,8 @@ import Testing
 @Suite struct CalibrateCommandTests {
     /// Each seed draws a different random fibre state; every one must converge.
     @Test(arguments: [UInt64(1), 7, 42, 1234])
-    func polarizationRecipeConvergesForSeed(_ seed: UInt64) throws {
-        let result = try HeraldCLI.run([
+    func polarizationRecipeConvergesForSeed(_ seed: UInt64) async throws {
+        let result = try await HeraldCLI.run([
             "calibrate", "polarization", "--lab", "Examples/entanglement-distribution.yaml", "--seed", "\(seed)", "--json",
         ])
         #expect(result.status == 0, "stderr: \(result.stderr)")
@@ -21,7 +21,7 @@ import Testing
         #expect(object["seed"] as? Double == Double(seed))
     }
 
-    @Test func typoInRecipeIsRefusedWithFileAndLine() throws {
+    @Test func typoInRecipeIsRefusedWithFileAndLine() async throws {
         let recipe = FileManager.default.temporaryDirectory.appendingPathComponent("herald-typo-\(getpid()).yaml")
         try """
             recipe: typo
@@ -30,7 +30,7 @@ import Testing
                 targt_visibility: 0.98
             """.write(to: recipe, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: recipe) }
-        let result = try HeraldCLI.run(["calibrate", recipe.path, "--lab", "Examples/entanglement-distribution.yaml"])
+        let result = try await HeraldCLI.run(["calibrate", recipe.path, "--lab", "Examples/entanglement-distribution.yaml"])
         #expect(result.status == 2)
         #expect(result.stderr.contains("\(recipe.path):4:"))
         #expect(result.stderr.contains("targt_visibility"))
@@ -38,10 +38,10 @@ import Testing
         #expect(result.stderr.contains("nothing moved"))
     }
 
-    @Test func writesRecordCSVAndPlot() throws {
+    @Test func writesRecordCSVAndPlot() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-calibrate-\(getpid())")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let result = try HeraldCLI.run([
+        let result = try await HeraldCLI.run([
             "calibrate", "polarization", "--lab", "Examples/entanglement-distribution.yaml", "--seed", "3", "--out", folder.path,
         ])
         #expect(result.status == 0, "stderr: \(result.stderr)")

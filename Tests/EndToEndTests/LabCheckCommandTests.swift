@@ -3,7 +3,7 @@ import Testing
 
 /// Runs `herald lab check` as a separate process, as a user would.
 @Suite struct LabCheckCommandTests {
-    func run(_ arguments: [String]) throws -> HeraldCLI.Result { try HeraldCLI.run(arguments) }
+    func run(_ arguments: [String]) async throws -> HeraldCLI.Result { try await HeraldCLI.run(arguments) }
 
     func temporaryFile(_ text: String) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("lab-\(UUID().uuidString).yaml").path
@@ -11,15 +11,15 @@ import Testing
         return path
     }
 
-    @Test func validExampleExitsZeroWithOneLine() throws {
-        let result = try run(["lab", "check", "Examples/entanglement-distribution.yaml"])
+    @Test func validExampleExitsZeroWithOneLine() async throws {
+        let result = try await run(["lab", "check", "Examples/entanglement-distribution.yaml"])
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n")
         #expect(lines.count == 1)
         #expect(lines.first?.hasPrefix("Examples/entanglement-distribution.yaml: valid — lab 'entanglement-distribution': 3 nodes, 7 instruments, 2 links, 8 wired channels") == true)
     }
 
-    @Test func invalidFilePrintsFileLineMessagesAndFails() throws {
+    @Test func invalidFilePrintsFileLineMessagesAndFails() async throws {
         let example = try String(contentsOf: HeraldCLI.root.appendingPathComponent("Examples/entanglement-distribution.yaml"), encoding: .utf8)
         var lines = example.components(separatedBy: "\n")
         let biasLine = try #require(lines.firstIndex { $0.contains("bias_max_uA: 19.0") })
@@ -28,7 +28,7 @@ import Testing
         lines[lengthLine] = lines[lengthLine].replacingOccurrences(of: "17.5", with: "-17.5")
         let path = try temporaryFile(lines.joined(separator: "\n"))
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let result = try run(["lab", "check", path])
+        let result = try await run(["lab", "check", path])
         #expect(result.status == 1)
         #expect(result.stdout.isEmpty)
         let errors = result.stderr.split(separator: "\n").map(String.init)
@@ -38,8 +38,8 @@ import Testing
         ])
     }
 
-    @Test func jsonOutput() throws {
-        let valid = try run(["lab", "check", "Examples/entanglement-distribution.yaml", "--json"])
+    @Test func jsonOutput() async throws {
+        let valid = try await run(["lab", "check", "Examples/entanglement-distribution.yaml", "--json"])
         #expect(valid.status == 0)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(valid.stdout.utf8)) as? [String: Any])
         #expect(object["valid"] as? Bool == true)
@@ -48,7 +48,7 @@ import Testing
 
         let path = try temporaryFile("lab: x\nnodes:\n  a:\n    instruments:\n      t: {driver: simulated-time-tagger, address: sim://b/t}\n")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let invalid = try run(["lab", "check", path, "--json"])
+        let invalid = try await run(["lab", "check", path, "--json"])
         #expect(invalid.status == 1)
         let report = try #require(try JSONSerialization.jsonObject(with: Data(invalid.stdout.utf8)) as? [String: Any])
         #expect(report["valid"] as? Bool == false)
@@ -58,8 +58,8 @@ import Testing
         #expect((errors.first?["message"] as? String)?.contains("names node 'b'") == true)
     }
 
-    @Test func missingFileFails() throws {
-        let result = try run(["lab", "check", "no-such-lab.yaml"])
+    @Test func missingFileFails() async throws {
+        let result = try await run(["lab", "check", "no-such-lab.yaml"])
         #expect(result.status == 1)
         #expect(result.stderr == "no-such-lab.yaml: no such file\n")
     }

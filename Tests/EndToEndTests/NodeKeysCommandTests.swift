@@ -4,12 +4,12 @@ import Testing
 
 /// Runs `herald node keys` as a separate process.
 @Suite struct NodeKeysCommandTests {
-    func run(_ arguments: [String]) throws -> HeraldCLI.Result { try HeraldCLI.run(arguments) }
+    func run(_ arguments: [String]) async throws -> HeraldCLI.Result { try await HeraldCLI.run(arguments) }
 
-    @Test func writesKeyFilesWithSafePermissions() throws {
+    @Test func writesKeyFilesWithSafePermissions() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("node-keys-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let result = try run(["node", "keys", "--out", directory, "alice", "bob", "--json"])
+        let result = try await run(["node", "keys", "--out", directory, "alice", "bob", "--json"])
         #expect(result.status == 0, "\(result.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         let keys = try #require(object["keys"] as? [[String: String]])
@@ -23,15 +23,15 @@ import Testing
             #expect(!publicText.contains("secret-key"))
         }
         // A second run refuses before writing anything, so carol's files do not appear.
-        let again = try run(["node", "keys", "--out", directory, "carol", "alice"])
+        let again = try await run(["node", "keys", "--out", directory, "carol", "alice"])
         #expect(again.status == 1)
         #expect(again.stderr.contains("alice.key already exists (use --force to replace it)"))
         #expect(!FileManager.default.fileExists(atPath: directory + "/carol.key"))
-        #expect(try run(["node", "keys", "--out", directory, "alice", "--force"]).status == 0)
+        #expect(try await run(["node", "keys", "--out", directory, "alice", "--force"]).status == 0)
     }
 
-    @Test func rejectsBadNames() throws {
-        let result = try run(["node", "keys", "--out", "/tmp/unused", "no spaces"])
+    @Test func rejectsBadNames() async throws {
+        let result = try await run(["node", "keys", "--out", "/tmp/unused", "no spaces"])
         #expect(result.status == 64)
         #expect(result.stderr.contains("'no spaces' is not a node name"))
     }

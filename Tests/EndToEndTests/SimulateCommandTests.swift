@@ -7,7 +7,7 @@ import Testing
 @Suite struct SimulateCommandTests {
     static let root = HeraldCLI.root
 
-    func run(_ arguments: [String]) throws -> HeraldCLI.Result { try HeraldCLI.run(arguments) }
+    func run(_ arguments: [String]) async throws -> HeraldCLI.Result { try await HeraldCLI.run(arguments) }
 
     func temporaryPath(_ name: String) -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString).ptu").path
@@ -76,7 +76,7 @@ import Testing
     /// with tagger channels 1–4 as file channels 0–3, singles at the source-model rate, and a
     /// coincidence peak at the fibre-delay difference (17.5 − 12 km at 2·10⁸ m/s = 27.5 µs) plus
     /// bob's clock offset (1.25 µs) plus the channel delays (bob H 40 ps, alice H 0 ps).
-    @Test func examplePairOfNodesGivesOneConsistentWorld() throws {
+    @Test func examplePairOfNodesGivesOneConsistentWorld() async throws {
         let alicePath = temporaryPath("alice")
         let bobPath = temporaryPath("bob")
         defer {
@@ -84,9 +84,9 @@ import Testing
             try? FileManager.default.removeItem(atPath: bobPath)
         }
         let lab = "Examples/entanglement-distribution.yaml"
-        let a = try run(["simulate", "--lab", lab, "--node", "alice", "--duration", "2", "--out", alicePath])
+        let a = try await run(["simulate", "--lab", lab, "--node", "alice", "--duration", "2", "--out", alicePath])
         #expect(a.status == 0, "\(a.stderr)")
-        let b = try run(["simulate", "--lab", lab, "--node", "bob", "--duration", "2", "--out", bobPath, "--json"])
+        let b = try await run(["simulate", "--lab", lab, "--node", "bob", "--duration", "2", "--out", bobPath, "--json"])
         #expect(b.status == 0, "\(b.stderr)")
         #expect(b.stdout.contains("\"node\":\"bob\""))
 
@@ -127,12 +127,12 @@ import Testing
     }
 
     /// The same seed gives the same tags; another seed gives other tags.
-    @Test func seedsAreDeterministic() throws {
+    @Test func seedsAreDeterministic() async throws {
         let paths = (0..<3).map { temporaryPath("seed\($0)") }
         defer { for path in paths { try? FileManager.default.removeItem(atPath: path) } }
         let lab = "Examples/entanglement-distribution.yaml"
         for (index, seed) in ["5", "5", "6"].enumerated() {
-            let result = try run(["simulate", "--lab", lab, "--node", "alice", "--duration", "0.3", "--seed", seed, "--out", paths[index]])
+            let result = try await run(["simulate", "--lab", lab, "--node", "alice", "--duration", "0.3", "--seed", seed, "--out", paths[index]])
             #expect(result.status == 0, "\(result.stderr)")
         }
         let files = try paths.map(readPTU)
@@ -141,8 +141,8 @@ import Testing
         #expect(files[0].records.count > 10_000)
     }
 
-    @Test func unknownNodeFailsWithAMessage() throws {
-        let result = try run([
+    @Test func unknownNodeFailsWithAMessage() async throws {
+        let result = try await run([
             "simulate", "--lab", "Examples/entanglement-distribution.yaml", "--node", "carol", "--duration", "1", "--out",
             temporaryPath("none"),
         ])

@@ -5,8 +5,8 @@ public import HeraldCore
 /// both bases from live coincidences in windows of `monitorIntegration`, and when either falls
 /// below `triggerVisibility` re-compensates until both are back at `releaseVisibility` or more
 /// (the gap between the two is the hysteresis that stops it chasing noise). Re-compensation
-/// warm-starts the model optimizer from the last fit, using the window that triggered it as its
-/// first measurement, so a small drift costs one or two moves instead of a full search.
+/// warm-starts the model optimizer from the last fit, with the last two watch windows (pooled)
+/// as its first measurement, so a small drift costs a few short moves instead of a full search.
 ///
 /// Every trigger and its outcome is an event in the result and on the progress stream.
 public struct VisibilityMaintenance: Sendable {
@@ -23,10 +23,10 @@ public struct VisibilityMaintenance: Sendable {
     /// The compensation used on a trigger (its target visibility is replaced by
     /// `releaseVisibility`).
     public var compensation: PolarizationCompensation
-
     public init(
-        triggerVisibility: Double = 0.984, releaseVisibility: Double = 0.986, monitorIntegration: Seconds = Seconds(10),
-        duration: Seconds? = nil, compensation: PolarizationCompensation = PolarizationCompensation(confidence: 0, maximumEvaluations: 30)
+        triggerVisibility: Double = 0.984, releaseVisibility: Double = 0.985, monitorIntegration: Seconds = Seconds(5),
+        duration: Seconds? = nil,
+        compensation: PolarizationCompensation = PolarizationCompensation(confidence: 1, maximumEvaluations: 30)
     ) {
         self.triggerVisibility = triggerVisibility
         self.releaseVisibility = releaseVisibility
@@ -101,6 +101,9 @@ public struct VisibilityMaintenance: Sendable {
             progress?(CalibrationEvent(routine: Self.routine, kind: kind, labTime: elapsed(), fraction: fraction, message: message))
         }
         report(.started, "watching V_HV and V_DA every \(monitorIntegration); trigger below \(triggerVisibility), release at \(releaseVisibility)")
+        // The windows since the controller last moved (most recent last).
+        var recent: [TwoBasisCounts] = []
+        let pooling = 2
         while !Task.isCancelled {
             if let duration, elapsed() >= duration.value { break }
             let counts: TwoBasisCounts
@@ -113,6 +116,8 @@ public struct VisibilityMaintenance: Sendable {
             let da = counts.visibility(.x, expectedSign: compensation.target.da) ?? Measured(0, error: 1)
             windows.append(Window(labTime: elapsed(), visibilityHV: hv, visibilityDA: da))
             report(.measurement, "V_HV \(CompensationRun.format(hv)), V_DA \(CompensationRun.format(da))")
+            recent.append(counts)
+            if recent.count > pooling { recent.removeFirst(recent.count - pooling) }
             guard hv.value < triggerVisibility || da.value < triggerVisibility else { continue }
 
             let at = elapsed()
@@ -120,8 +125,9 @@ public struct VisibilityMaintenance: Sendable {
             recompensation.seed &+= 1
             do {
                 let (outcome, fitted) = try await recompensation.run(
-                    controller: controller, meter: meter, clock: clock, model: model, firstMeasurement: counts,
-                    progress: progress)
+                    controller: controller, meter: meter, clock: clock, model: model,
+                    firstMeasurement: recent.dropFirst().reduce(recent[0]) { $0.adding($1) }, progress: progress)
+                recent.removeAll()
                 spent += outcome.evaluations.count
                 // Keep the fit even when this run fell short: its element errors and twist stay
                 // right, and a cold restart would swing the paddles across their range.

@@ -22,6 +22,14 @@ public struct TwoBasisCounts: Sendable, Hashable, Codable {
         self.duration = duration
     }
 
+    /// Both integrations together (the same setting measured twice).
+    public func adding(_ other: TwoBasisCounts) -> TwoBasisCounts {
+        TwoBasisCounts(
+            counts: zip(counts, other.counts).map { zip($0, $1).map { $0 + $1 } },
+            singlesFirst: zip(singlesFirst, other.singlesFirst).map { $0 + $1 },
+            singlesSecond: zip(singlesSecond, other.singlesSecond).map { $0 + $1 }, duration: duration + other.duration)
+    }
+
     public func count(_ first: AnalyzerPort, _ second: AnalyzerPort) -> Int64 {
         guard let i = Self.ports.firstIndex(of: first), let j = Self.ports.firstIndex(of: second) else { return 0 }
         return counts[i][j]

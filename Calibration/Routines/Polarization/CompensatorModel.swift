@@ -23,10 +23,15 @@ public struct CompensatorModel: Sendable {
 
     /// Parameter vector: q₀…q₃ (G), V, ε₁…εₙ, g.
     public var parameters: [Double]
+    /// V, ε and g of a fit over widely spread settings (a cold compensation), which later fits
+    /// of the same unit stay close to: a drifting fibre changes only G, and observations close
+    /// together (tracking a drift) cannot pin the element errors down on their own.
+    public var anchor: [Double]?
 
     public init(nominalRetardances: [Double], arm: Arm) {
         self.nominalRetardances = nominalRetardances
         self.arm = arm
+        anchor = nil
         parameters = [1, 0, 0, 0, 0.95] + Array(repeating: 0, count: nominalRetardances.count) + [0]
     }
 
@@ -37,7 +42,8 @@ public struct CompensatorModel: Sendable {
 
     /// The fitted fibre (and source) rotation.
     public var fibre: JonesMatrix { Self.unitary(quaternion: Array(parameters[0..<4])) }
-    public var visibility: Double { parameters[visibilityIndex] }
+    /// The source's visibility as the fit sees it (its magnitude; see `cost(at:target:)`).
+    public var visibility: Double { abs(parameters[visibilityIndex]) }
     public var retardanceErrors: [Double] { Array(parameters[errorRange]) }
     public var twist: Double { parameters[twistIndex] }
 
@@ -100,8 +106,9 @@ public struct CompensatorModel: Sendable {
             for (a, b) in [(TwoBasisCounts.Basis.z, TwoBasisCounts.Basis.z), (.z, .x), (.x, .z), (.x, .x)] {
                 let e = counts.correlation(first: a, second: b)
                 values.append(e?.value ?? 0)
-                // A floor keeps near-perfect points from dominating (and absorbs model error).
-                errors.append(Swift.max(e?.error ?? 1, 0.01))
+                // A floor (0.3 %) keeps near-perfect points from dominating and absorbs the
+                // model's small errors (encoder steps, drift during an integration).
+                errors.append(Swift.max(e?.error ?? 1, 0.003))
             }
             correlators = values
             self.errors = errors
@@ -109,12 +116,15 @@ public struct CompensatorModel: Sendable {
     }
 
     /// Fits the parameters to `observations`, from the current parameters and `extraStarts`
-    /// random rotations, keeping the best. `freeze` holds the element errors and twist fixed
-    /// (a quick re-fit of the drifting fibre only).
+    /// random rotations, keeping the best. `freeze` fits the fibre rotation only, holding the
+    /// visibility, element errors and twist of an earlier fit (a drifting fibre changes nothing
+    /// else, and a few close observations could not pin the rest down).
     public mutating func fit(
-        _ observations: [Observation], extraStarts: Int, random: inout some RandomNumberGenerator, freeze: Bool = false
+        _ observations: [Observation], extraStarts: Int, random: inout some RandomNumberGenerator, freeze: Bool = false,
+        mirrorAt: [Double]? = nil
     ) -> Double {
         var starts = [parameters]
+        if let mirrorAt { starts.append(mirrored(at: mirrorAt).parameters) }
         for _ in 0..<extraStarts {
             var p = parameters
             for i in 0..<4 { p[i] = Self.gaussian(&random) }
@@ -123,14 +133,14 @@ public struct CompensatorModel: Sendable {
         let frozen = parameters
         var bestCost = Double.infinity
         for start in starts {
-            let free = freeze ? Array(start[0..<5]) : start
+            let free = freeze ? Array(start[0..<4]) : start
             let fit = LevenbergMarquardt.fit(start: free, maximumIterations: 60) { x in
-                let p = freeze ? x + Array(frozen[5...]) : x
+                let p = freeze ? x + Array(frozen[4...]) : x
                 return residuals(p, observations)
             }
             if fit.sumOfSquares < bestCost {
                 bestCost = fit.sumOfSquares
-                parameters = freeze ? fit.parameters + Array(frozen[5...]) : fit.parameters
+                parameters = freeze ? fit.parameters + Array(frozen[4...]) : fit.parameters
             }
         }
         // Normalise the quaternion so that the next fit starts well scaled.
@@ -147,10 +157,17 @@ public struct CompensatorModel: Sendable {
             let predicted = correlators(observation.degrees, p)
             for k in 0..<4 { r.append((observation.correlators[k] - predicted[k]) / observation.errors[k]) }
         }
-        // Priors: paddles are near their nominal retardance, twist is small, V is at most 1.
-        for i in errorRange { r.append(p[i] / 0.15) }
-        r.append(p[twistIndex] / 0.3)
-        r.append(Swift.max(0, p[visibilityIndex] - 1) / 0.01)
+        if let anchor {
+            // Near the anchored unit: V within 2 %, element errors and twist within 0.01.
+            r.append((abs(p[visibilityIndex]) - abs(anchor[0])) / 0.02)
+            for i in errorRange { r.append((p[i] - anchor[i - visibilityIndex]) / 0.01) }
+            r.append((p[twistIndex] - anchor[twistIndex - visibilityIndex]) / 0.01)
+        } else {
+            // Priors: paddles are near their nominal retardance, twist is small.
+            for i in errorRange { r.append(p[i] / 0.15) }
+            r.append(p[twistIndex] / 0.3)
+        }
+        r.append(Swift.max(0, abs(p[visibilityIndex]) - 1) / 0.01)
         let q = Array(p[0..<4])
         r.append((q.reduce(0) { $0 + $1 * $1 }).squareRoot() - 1)
         return r
@@ -166,32 +183,76 @@ public struct CompensatorModel: Sendable {
         let lower = Array(repeating: range.lowerBound, count: n)
         let upper = Array(repeating: range.upperBound, count: n)
         let step = Array(repeating: (range.upperBound - range.lowerBound) / 4, count: n)
-        let v = Swift.max(visibility, 0.05)
-        func cost(_ x: [Double]) -> Double {
-            let e = correlators(x, parameters)
-            return 1 - (target.hv * e[0] + target.da * e[3]) / (2 * v)
+        func cost(_ x: [Double]) -> Double { self.cost(at: x, target: target) }
+        func onEdge(_ x: [Double]) -> Bool {
+            x.contains { $0 - range.lowerBound < 0.5 || range.upperBound - $0 < 0.5 }
         }
         var candidates: [([Double], Double)] = []
-        for k in 0..<Swift.max(1, starts) {
-            let start = k == 0
-                ? current
-                : (0..<n).map { _ in Double.random(in: range, using: &random) }
-            candidates.append(
-                NelderMead.minimize(
-                    from: start, lower: lower, upper: upper, initialStep: step, maximumEvaluations: 400, tolerance: 1e-5,
-                    cost))
+        func search(_ count: Int, fromCurrent: Bool) {
+            for k in 0..<count {
+                let start = fromCurrent && k == 0
+                    ? current
+                    : (0..<n).map { _ in Double.random(in: range, using: &random) }
+                candidates.append(
+                    NelderMead.minimize(
+                        from: start, lower: lower, upper: upper, initialStep: step, maximumEvaluations: 400,
+                        tolerance: 1e-5, cost))
+            }
         }
-        let best = candidates.map(\.1).min() ?? .infinity
-        // Near-equal optima: stay clear of the ends of travel (a drifting fibre would soon push
-        // an edge solution out of range), then take the shortest move.
-        let good = candidates.filter { $0.1 <= best + 1e-3 }
-        func margin(_ x: [Double]) -> Double {
-            x.map { Swift.min($0 - range.lowerBound, range.upperBound - $0) }.min() ?? 0
+        search(Swift.max(1, starts), fromCurrent: true)
+        // A solution pressed against the end of travel means the fibre has drifted out of this
+        // branch's reach (paddles are not endless): look wider for another branch inside it.
+        var best = candidates.map(\.1).min() ?? .infinity
+        let good = { candidates.filter { $0.1 <= best + 1e-3 } }
+        if good().allSatisfy({ onEdge($0.0) }) {
+            search(12, fromCurrent: false)
+            best = candidates.map(\.1).min() ?? .infinity
         }
-        let clear = good.filter { margin($0.0) >= 0.1 * (range.upperBound - range.lowerBound) }
-        let chosen = clear.min { a, b in Self.distance(a.0, current) < Self.distance(b.0, current) }
-            ?? good.max { margin($0.0) < margin($1.0) } ?? candidates[0]
+        // Near-equal optima: inside the travel first, then the shortest move.
+        let near = good()
+        let inside = near.filter { !onEdge($0.0) }
+        let chosen = (inside.isEmpty ? near : inside).min { a, b in
+            Self.distance(a.0, current) < Self.distance(b.0, current)
+        } ?? candidates[0]
         return (chosen.0, chosen.1)
+    }
+
+    /// The model's two-basis error 1 − (s_hv·E_zz + s_da·E_xx) / 2|V| at `degrees`: zero at a
+    /// perfect compensation, whatever the source's visibility.
+    public func cost(at degrees: [Double], target: BellCorrelations) -> Double {
+        let e = correlators(degrees, parameters)
+        // (V, R) and (−V, R·rotation by π about Y) predict the same counts: the sign is free.
+        return 1 - (target.hv * e[0] + target.da * e[3]) / (2 * Swift.max(abs(visibility), 0.05))
+    }
+
+    /// The other reading of a measurement at `degrees`. The four correlators are a 2×2 block of
+    /// the 3×3 rotation the pair sees; conjugating that rotation by σ_Y (a half turn about the
+    /// circular axis) flips its H/V and D/A components and leaves the block unchanged. So one
+    /// setting never tells a small misalignment from its mirror image, and a fit that starts in
+    /// one of the two stays there unless it is also started from the other.
+    public func mirrored(at degrees: [Double]) -> CompensatorModel {
+        let g = fibre
+        let pc = compensator(degrees, parameters)
+        let y = JonesMatrix(a: .zero, b: Complex(0, -1), c: Complex(0, 1), d: .zero)
+        let mirrored: JonesMatrix
+        switch arm {
+        case .first:
+            // (P G)' = σ_Y P G σ_Y  ⇒  G' = P† σ_Y P G σ_Y.
+            mirrored = pc.adjoint * y * pc * g * y
+        case .second:
+            // The pair sees G Pᵀ; (G Pᵀ)' = σ_Y G Pᵀ σ_Y  ⇒  G' = σ_Y G Pᵀ σ_Y (Pᵀ)⁻¹, (Pᵀ)⁻¹ = P̄.
+            let transpose = JonesMatrix(a: pc.a, b: pc.c, c: pc.b, d: pc.d)
+            let conjugate = JonesMatrix(a: pc.a.conjugate, b: pc.b.conjugate, c: pc.c.conjugate, d: pc.d.conjugate)
+            mirrored = y * g * transpose * y * conjugate
+        }
+        var result = self
+        // SU(2) = [[w + ix, y + iz], [−y + iz, w − ix]] (the quaternion form of `su2(quaternion:)`).
+        let special = mirrored.special
+        result.parameters[0] = special.a.re
+        result.parameters[1] = special.a.im
+        result.parameters[2] = special.b.re
+        result.parameters[3] = special.b.im
+        return result
     }
 
     static func distance(_ a: [Double], _ b: [Double]) -> Double {

@@ -112,7 +112,7 @@ public struct PolarizationCompensation: Sendable {
     public func run(
         controller: any PolarizationController, meter: any TwoBasisCoincidenceMeter, clock: any LabClock,
         model warmModel: CompensatorModel? = nil, firstMeasurement: TwoBasisCounts? = nil,
-        progress: CalibrationProgress? = nil
+        history: [CompensatorModel.Observation] = [], progress: CalibrationProgress? = nil
     ) async throws(CalibrationError) -> (result: Result, model: CompensatorModel?) {
         try validate()
         var run = try await CompensationRun(
@@ -121,7 +121,11 @@ public struct PolarizationCompensation: Sendable {
         case .model:
             var model: CompensatorModel
             if let warmModel { model = warmModel } else { model = try run.defaultModel() }
-            try await run.modelSearch(&model, warm: warmModel != nil, firstMeasurement: firstMeasurement)
+            try await run.modelSearch(
+                &model, warm: warmModel != nil, firstMeasurement: firstMeasurement, history: warmModel != nil ? history : [])
+            // A cold run that reached its target has seen the unit over widely spread settings:
+            // its element errors and twist anchor every later (warm) fit.
+            if model.anchor == nil, run.done { model.anchor = Array(model.parameters[4...]) }
             return (try await run.finish(model: model), model)
         case .nelderMead:
             if let firstMeasurement { run.record(firstMeasurement, setting: run.current, stage: "current") }
@@ -250,10 +254,10 @@ struct CompensationRun {
     }
 
     /// Moves to `setting` and measures there.
-    mutating func evaluate(_ setting: [Double], stage: String) async throws(CalibrationError) -> TwoBasisCounts {
+    mutating func evaluate(_ setting: [Double], stage: String, integration: Seconds? = nil) async throws(CalibrationError) -> TwoBasisCounts {
         if Task.isCancelled { throw CalibrationError(.cancelled, routine: name, "cancelled after \(evaluations.count) evaluations") }
         try await move(to: setting)
-        let counts = try await meter.measure(for: routine.integrationTime)
+        let counts = try await meter.measure(for: integration ?? routine.integrationTime)
         record(counts, setting: current, stage: stage)
         return counts
     }
@@ -262,10 +266,13 @@ struct CompensationRun {
 
     // MARK: Model search
 
+    /// `history`: recent observations of the same fibre state at other settings (the watch
+    /// windows of visibility maintenance), which resolve the fibre rotation without probes.
     mutating func modelSearch(
-        _ model: inout CompensatorModel, warm: Bool, firstMeasurement: TwoBasisCounts?
+        _ model: inout CompensatorModel, warm: Bool, firstMeasurement: TwoBasisCounts?,
+        history: [CompensatorModel.Observation] = []
     ) async throws(CalibrationError) {
-        var observations: [CompensatorModel.Observation] = []
+        var observations = history
         if let firstMeasurement {
             record(firstMeasurement, setting: current, stage: "current")
             observations.append(CompensatorModel.Observation(degrees: current, counts: firstMeasurement))
@@ -277,7 +284,7 @@ struct CompensationRun {
                 observations.append(CompensatorModel.Observation(degrees: current, counts: counts))
                 if done { return }
             }
-            _ = model.fit(observations, extraStarts: 2, random: &random, freeze: true)
+            _ = model.fit(observations, extraStarts: 2, random: &random, mirrorAt: observations.last?.degrees)
         } else {
             // Probes: where the controller is, then two settings far from it and each other.
             let span = upper[0] - lower[0]
@@ -291,52 +298,72 @@ struct CompensationRun {
             }
             _ = model.fit(observations, extraStarts: 12, random: &random)
         }
-        var bestCost = measured.map(routine.cost).min() ?? .infinity
         var stalled = 0
-        var rebranch = false
-        while remaining > 0, !done || rebranch {
-            // One observation fixes the fibre rotation only up to a two-fold ambiguity (the four
-            // correlators are a 2×2 block of a 3×3 rotation): both readings agree near the
-            // current setting and differ far from it, so a warm start first moves locally.
-            let starts = rebranch ? 12 : warm ? (observations.count <= 1 ? 1 : 3) : 8
+        var bestMean = -1.0
+        var pooled: TwoBasisCounts?
+        var refitted = false
+        while remaining > 0, !done {
+            let starts = warm ? 3 : 8
             let solution = model.solve(
                 target: routine.target, range: lower[0]...upper[0], current: current, starts: starts, random: &random)
-            if rebranch {
-                // Take another branch only where the model expects it at least as good.
-                rebranch = false
-                done = false
-                let predicted = 1 - solution.predictedCost
-                guard margin(solution.degrees) > margin(current), predicted >= routine.targetVisibility + 0.002 else {
-                    done = true
-                    return
-                }
-                report(.step, "the setting is near the end of travel; moving to a solution clear of it")
+            // When the model wants to stay, measure again and judge the pooled counts: at the
+            // optimum only more counts can show that the target is met.
+            let staying = CompensatorModel.distance(solution.degrees, current) < 0.3 && !measured.isEmpty
+            // Near the optimum one measurement shows the drift only to second order, not its
+            // sign: the fit may have picked the mirror image. The first warm step therefore goes
+            // half way; right or wrong, it stays close, and its counts settle the sign.
+            var goal = solution.degrees
+            if warm, observations.count - history.count <= 1 {
+                goal = current.indices.map { current[$0] + 0.5 * (goal[$0] - current[$0]) }
             }
-            let counts = try await evaluate(solution.degrees, stage: "model")
+            // That step only has to tell the sign, so half the integration does: if it went the
+            // wrong way, it is short.
+            let firstWarmStep = warm && observations.count - history.count <= 1
+            var counts = try await evaluate(
+                staying ? current : goal, stage: staying ? "repeat" : "model",
+                integration: firstWarmStep && !staying ? Seconds(routine.integrationTime.value / 2) : nil)
+            if staying, let previous = pooled {
+                counts = counts.adding(previous)
+                if routine.reached(counts) { done = true }
+                // The pooled counts replace the earlier observation of this setting.
+                if !observations.isEmpty { observations.removeLast() }
+            }
+            pooled = counts
             observations.append(CompensatorModel.Observation(degrees: current, counts: counts))
-            if done, warm, margin(current) < 0.06, remaining > 0 {
-                // Reached, but a drifting fibre will soon push this setting out of range: with
-                // two observations the model is unambiguous, so look for a branch clear of the ends.
-                _ = model.fit(observations, extraStarts: 2, random: &random)
-                rebranch = true
-                continue
-            }
             if done { return }
-            let cost = routine.cost(counts)
-            if cost < bestCost - 0.0005 {
-                bestCost = cost
+            // At the source's own visibility |V| (as the model sees it) the counts cannot improve
+            // beyond their noise: keep measuring, the target may still be met. Anywhere else the
+            // model must keep improving the counts; when it stops, it is wrong here.
+            let hv = counts.visibility(.z, expectedSign: routine.target.hv) ?? Measured(0, error: 1)
+            let da = counts.visibility(.x, expectedSign: routine.target.da) ?? Measured(0, error: 1)
+            let mean = (hv.value + da.value) / 2
+            let noise = Swift.max(0.003, 3 * (hv.error + da.error) / 2)
+            if abs(model.visibility - mean) <= noise {
+                stalled = 0
+            } else if mean > bestMean + noise / 2 {
+                bestMean = mean
                 stalled = 0
             } else {
                 stalled += 1
             }
-            if stalled >= 4 {
-                report(.warning, "the model stopped improving after \(evaluations.count) evaluations; continuing with Nelder–Mead")
+            if stalled >= 3 {
+                if warm, !refitted {
+                    // The fit may have settled on a wrong fibre rotation: refit once from fresh starts.
+                    report(.step, "the counts disagree with the model; refitting from fresh starts")
+                    _ = model.fit(observations, extraStarts: 8, random: &random)
+                    refitted = true
+                    stalled = 0
+                    continue
+                }
+                report(.warning, "the counts disagree with the model after \(evaluations.count) evaluations; continuing with Nelder–Mead")
                 let best = bestSetting()
                 // Warm (tracking a drift): stay close; cold: search a wider neighbourhood.
-                try await simplexSearch(from: best, step: (upper[0] - lower[0]) / (warm ? 40 : 12))
+                try await simplexSearch(from: best, step: (upper[0] - lower[0]) / (warm ? 80 : 12))
                 return
             }
-            _ = model.fit(observations, extraStarts: 2, random: &random)
+            // Warm: the model's anchor (the cold fit over widely spread settings) keeps the
+            // element errors and twist where they were; mostly the fibre rotation moves.
+            _ = model.fit(observations, extraStarts: 2, random: &random, mirrorAt: warm ? observations.last?.degrees : nil)
         }
     }
 
@@ -374,11 +401,6 @@ struct CompensationRun {
                 search = NelderMead(start: restart, lower: lower, upper: upper, initialStep: fullStep.map { $0 * (local ? 0.3 : 1) })
             }
         }
-    }
-
-    /// The setting's distance from the nearest end of travel, as a fraction of the range.
-    func margin(_ setting: [Double]) -> Double {
-        setting.indices.map { i in Swift.min(setting[i] - lower[i], upper[i] - setting[i]) / (upper[i] - lower[i]) }.min() ?? 0
     }
 
     func bestSetting() -> [Double] {

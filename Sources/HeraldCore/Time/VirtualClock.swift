@@ -11,6 +11,10 @@ public final class VirtualClock: LabClock {
         try Task.checkCancellation()
         guard duration > .zero else { return }
         elapsed.withLock { $0 += duration }
+        // Still a suspension point: a simulated day runs as one long loop of virtual sleeps, and
+        // without yielding it would hold a cooperative thread (there are as many as cores)
+        // for all of its CPU time, starving every other task of the process.
+        await Task.yield()
     }
     /// Moves the clock forward without a sleeper (for a driver loop that steps time itself).
     public func advance(by duration: Duration) {

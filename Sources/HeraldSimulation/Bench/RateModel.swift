@@ -50,7 +50,9 @@ public struct RateModel: Sendable {
             let found = configuration.measurement(side: side)
             measurements.append(found?.measurement ?? .trivial)
             if let node = found?.node {
-                let arrival = k * configuration.slice + Int64(walk.model.nominalDelay)
+                // The controller as it is when these photons arrive (not at the slice start: a
+                // coarse slice would otherwise lag behind every move).
+                let arrival = t + Int64(walk.model.nominalDelay)
                 unitaries.append(bench.controllerUnitary(node: node, at: arrival) * fibre)
             } else {
                 unitaries.append(fibre)

@@ -103,7 +103,7 @@ struct RecordingTests {
     /// half written, then reads back: exactly chunks 0..<K, each identical to the pattern, and
     /// a torn tail starting where chunk K began.
     @Test(.enabled(if: HeraldBinary.path != nil, "no built herald binary (build it or set HERALD_BIN)"))
-    func writerKilledMidChunkReadsBackUpToTheLastCompleteChunk() throws {
+    func writerKilledMidChunkReadsBackUpToTheLastCompleteChunk() async throws {
         let binary = try #require(HeraldBinary.path)
         let dir = try TestData.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -119,19 +119,27 @@ struct RecordingTests {
         // Watchdog: a hung child must not hang the test (not a timing assertion).
         let pid = process.processIdentifier
         DispatchQueue.global().asyncAfter(deadline: .now() + 300) { kill(pid, SIGKILL) }
-        var text = ""
-        var chunkEnds: [Int] = []
-        while !text.contains("half \(k)\n") {
-            let data = output.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            text += String(decoding: data, as: UTF8.self)
+        // The pipe reads and the wait run on a dispatch thread: blocking a cooperative thread
+        // would starve the tests running beside this one.
+        let handle = output.fileHandleForReading
+        let text = await withCheckedContinuation { (continuation: CheckedContinuation<String, Never>) in
+            DispatchQueue.global().async {
+                var text = ""
+                while !text.contains("half \(k)\n") {
+                    let data = handle.availableData
+                    if data.isEmpty { break }
+                    text += String(decoding: data, as: UTF8.self)
+                }
+                kill(pid, SIGKILL)
+                process.waitUntilExit()
+                continuation.resume(returning: text)
+            }
         }
+        var chunkEnds: [Int] = []
         for line in text.split(separator: "\n") where line.hasPrefix("chunk ") {
             chunkEnds.append(Int(line.split(separator: " ")[2]) ?? -1)
         }
         #expect(text.contains("half \(k)\n"), "writer output: \(text)")
-        kill(pid, SIGKILL)
-        process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal)
         #expect(process.terminationStatus == SIGKILL)
 

@@ -29,14 +29,15 @@ import Testing
     }
 
     /// Buried metro fibre, 24 simulated hours. The target is V ≥ 0.98 for ≥ 99.5 % of
-    /// the time; this seed measures about 87 % today (re-compensations that meet the end of the
-    /// paddles' travel take long detours), so the test guards that figure against regressions
-    /// while the target stays open.
+    /// the time. Measured: 98.0 % on this seed (a stretch of hours where the reachable visibility
+    /// sits near the trigger level), 99.45 % and 99.35 % on seeds 7 and 11 (`herald-bench
+    /// calibrate-maintenance`). The test holds this seed to its figure while the target stays open.
     @Test func buriedFibreDayKeepsVisibility() async throws {
         let (uptime, result) = try await Self.uptime(drift: "buriedMetro", hours: 24, seed: 2026)
         print("buriedMetro 24 h: uptime \(uptime), \(result.events.count) re-compensations, \(result.compensationEvaluations) evaluations")
-        #expect(uptime >= 0.85)
+        #expect(uptime >= 0.975)
         #expect(result.events.count >= 1)
+        #expect(result.events.filter { $0.recovered }.count >= result.events.count * 95 / 100)
         #expect(abs(result.labDuration - 24 * 3600) < 120)
     }
 
