@@ -11,14 +11,32 @@ import Testing
         ])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
-        let record = try #require(object["result"] as? [String: Any])
-        let evaluations = try #require(record["evaluations"] as? Double)
-        let hv = try #require(record["visibility_hv"] as? Double)
-        let da = try #require(record["visibility_da"] as? Double)
+        let evaluations = try #require(object["evaluations"] as? Double)
+        let hv = try #require(object["visibility_hv"] as? Double)
+        let da = try #require(object["visibility_da"] as? Double)
         #expect(evaluations >= 1 && evaluations <= 40)
         #expect(hv >= 0.98 && da >= 0.98)
-        #expect((object["lab_file_sha256"] as? String)?.count == 64)
+        #expect(object["succeeded"] as? Bool == true)
         #expect(object["seed"] as? Double == Double(seed))
+        // The recipe first finds the channel delays (bob's tagger is 28.75 µs behind alice's),
+        // then compensates from live coincidences.
+        let records = try #require(object["records"] as? [[String: Any]])
+        #expect(records.map { $0["routine"] as? String } == ["delay-calibration", "polarization-compensation"])
+        #expect((records.first?["lab_file_sha256"] as? String)?.count == 64)
+        let delays = try #require((records.first?["result"] as? [String: Any])?["delays_ps"] as? [String: Double])
+        #expect(abs((delays["timing.delay_ps.bob.1"] ?? 0) + 28_750_040) < 50)
+    }
+
+    /// The detectors recipe leaves every SNSPD channel at its operating point (model: 16.78 µA).
+    @Test func detectorsRecipeFindsOperatingPoints() async throws {
+        let result = try await HeraldCLI.run([
+            "calibrate", "detectors", "--lab", "Examples/entanglement-distribution.yaml", "--node", "alice", "--json",
+        ])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let points = try #require(object["operating_bias_uA"] as? [String: Double])
+        #expect(points.count == 4)
+        for (channel, bias) in points { #expect(abs(bias - 16.78) < 0.2, "channel \(channel): \(bias) µA") }
     }
 
     @Test func typoInRecipeIsRefusedWithFileAndLine() async throws {
@@ -46,10 +64,10 @@ import Testing
         ])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         for suffix in ["json", "csv", "svg"] {
-            let path = folder.appendingPathComponent("01-polarization-compensation.\(suffix)").path
+            let path = folder.appendingPathComponent("02-polarization-compensation.\(suffix)").path
             #expect(FileManager.default.fileExists(atPath: path), "\(path)")
         }
-        let csv = try String(contentsOf: folder.appendingPathComponent("01-polarization-compensation.csv"), encoding: .utf8)
+        let csv = try String(contentsOf: folder.appendingPathComponent("02-polarization-compensation.csv"), encoding: .utf8)
         #expect(csv.hasPrefix("evaluation,lab_time_s,visibility_hv"))
     }
 }

@@ -40,6 +40,8 @@ public struct CalibrationRecipe: Sendable {
 
     /// The routines a recipe can name, with the parameters each accepts.
     public enum Routine: String, Sendable, Hashable, CaseIterable {
+        case delayCalibration = "delay-calibration"
+        case snspdBiasSweep = "snspd-bias-sweep"
         case polarizationCompensation = "polarization-compensation"
         case visibilityMaintenance = "visibility-maintenance"
 
@@ -50,6 +52,17 @@ public struct CalibrationRecipe: Sendable {
                 "max_evaluations": .integer(4...100_000), "window_ps": .number(1...1e7), "meter": .choice(["tags", "rate"]),
             ]
             switch self {
+            case .delayCalibration:
+                return [
+                    "coarse_integration_s": .number(0.001...3600), "fine_integration_s": .number(0.001...3600),
+                    "coarse_range_ps": .number(1000...1e9), "minimum_peak_to_background": .number(1...1e6),
+                ]
+            case .snspdBiasSweep:
+                return [
+                    "node": .text, "detector": .text, "channels": .text, "step_uA": .number(0.001...10),
+                    "integration_s": .number(0.001...3600), "dark_count_limit_cps": .number(0.001...1e9),
+                    "plateau_fraction": .number(0.5...0.9999), "latch_margin": .number(0.5...1), "shutter": .text,
+                ]
             case .polarizationCompensation:
                 return compensation
             case .visibilityMaintenance:

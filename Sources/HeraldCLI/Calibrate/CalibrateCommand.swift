@@ -8,16 +8,18 @@ struct CalibrateCommand: AsyncParsableCommand {
         commandName: "calibrate",
         abstract: "Run a calibration recipe (Calibration/Recipes/*.yaml) on a lab.",
         discussion: """
-            RECIPE is a recipe file, or the name of one in Calibration/Recipes (e.g. \
-            `polarization`, `maintenance`). The recipe is checked completely before any \
+            RECIPE is a recipe file, or the name of one in Calibration/Recipes (`polarization`, \
+            `detectors`, `maintenance`). The recipe is checked completely before any \
             instrument moves; a typo in a routine or parameter name is reported with its file and \
-            line. Each step writes NN-routine.json (the record: inputs, lab file hash, instrument \
+            line. Steps hand on what they learn: a delay calibration's channel delays align the \
+            coincidences of the steps after it. Each step writes NN-routine.json (the record: inputs, lab file hash, instrument \
             identities, measurements, result, timings), .csv (raw points) and .svg (plot) into \
             --out. Runs on the lab's simulated instruments; --seed draws a different random fibre \
             state. Exit status: 0 when every step reached its target, 1 otherwise.
 
             Examples:
               herald calibrate polarization --lab Examples/entanglement-distribution.yaml --seed 7 --json
+              herald calibrate detectors --lab Examples/entanglement-distribution.yaml --node alice
               herald calibrate maintenance --lab Examples/entanglement-distribution.yaml --out results/
             """)
 
@@ -102,7 +104,7 @@ struct CalibrateCommand: AsyncParsableCommand {
             throw fail(error.description)
         }
         if json {
-            try printJSON(records.count == 1 ? AnyRecord.one(records[0]) : AnyRecord.many(records))
+            try printJSON(RunSummary(recipe: parsed.name, labFile: lab, seed: seed ?? labFile.simulation.seed, records: records))
         } else {
             for record in records {
                 let result = record.result.filter { $0.key != "events" && $0.key != "final_setting" }
@@ -114,15 +116,30 @@ struct CalibrateCommand: AsyncParsableCommand {
         if !records.allSatisfy(\.succeeded) { throw ExitCode(1) }
     }
 
-    /// One record as an object, several as an array.
-    enum AnyRecord: Encodable {
-        case one(CalibrationRecord)
-        case many([CalibrationRecord])
+    /// The `--json` output: the recipe's outcome with the last step's result at the top level
+    /// (for `polarization`: `evaluations`, `visibility_hv`, `visibility_da`, …) and every step's
+    /// full record under `records`.
+    struct RunSummary: Encodable {
+        var recipe: String
+        var labFile: String
+        var seed: UInt64
+        var records: [CalibrationRecord]
+
+        struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
         func encode(to encoder: any Encoder) throws {
-            switch self {
-            case let .one(record): try record.encode(to: encoder)
-            case let .many(records): try records.encode(to: encoder)
-            }
+            var container = encoder.container(keyedBy: Key.self)
+            for (key, value) in records.last?.result ?? [:] { try container.encode(value, forKey: Key(stringValue: key)) }
+            try container.encode(recipe, forKey: Key(stringValue: "recipe"))
+            try container.encode(labFile, forKey: Key(stringValue: "lab_file"))
+            try container.encode(seed, forKey: Key(stringValue: "seed"))
+            try container.encode(records.allSatisfy(\.succeeded), forKey: Key(stringValue: "succeeded"))
+            try container.encode(records, forKey: Key(stringValue: "records"))
         }
     }
 }

@@ -27,8 +27,14 @@ public struct RateModel: Sendable {
 
     /// The joint outcome table of the pair source at true time t (nil without a pair source).
     public func outcomeTable(at t: Int64) -> JointOutcomeTable? {
-        var walks = fibreWalks()
-        return outcomeTable(at: t, walks: &walks)
+        guard let source = configuration.source, source.emitsPairs, configuration.outputs.count == 2 else { return nil }
+        let k = t / configuration.slice
+        var fibres: [JonesMatrix] = []
+        for link in configuration.outputs {
+            guard let unitary = bench.fibreUnitary(link: link, slice: k) else { return nil }
+            fibres.append(unitary)
+        }
+        return outcomeTable(at: t, fibres: fibres)
     }
 
     /// Fresh drift walks of the source's two output links (for `outcomeTable(at:walks:)`).
@@ -39,23 +45,27 @@ public struct RateModel: Sendable {
     /// The joint outcome table at true time t, advancing the caller's walks: a consumer that
     /// moves forward in time (a long maintenance run) pays for each drift step once.
     public func outcomeTable(at t: Int64, walks: inout [FibreDriftWalk]) -> JointOutcomeTable? {
-        guard let source = configuration.source, source.emitsPairs, configuration.outputs.count == 2, walks.count == 2
-        else { return nil }
+        guard walks.count == 2 else { return nil }
         let k = t / configuration.slice
+        let fibres = [walks[0].unitary(slice: k), walks[1].unitary(slice: k)]
+        return outcomeTable(at: t, fibres: fibres)
+    }
+
+    /// The joint outcome table at true time t with the two links' unitaries given.
+    func outcomeTable(at t: Int64, fibres: [JonesMatrix]) -> JointOutcomeTable? {
+        guard let source = configuration.source, source.emitsPairs, configuration.outputs.count == 2 else { return nil }
         var unitaries: [JonesMatrix] = []
         var measurements: [PortMeasurement] = []
         for side in 0..<2 {
-            let walk = walks[side]
-            let fibre = walks[side].unitary(slice: k)
             let found = configuration.measurement(side: side)
             measurements.append(found?.measurement ?? .trivial)
-            if let node = found?.node {
+            if let node = found?.node, let fibre = configuration.fibres[configuration.outputs[side]] {
                 // The controller as it is when these photons arrive (not at the slice start: a
                 // coarse slice would otherwise lag behind every move).
-                let arrival = t + Int64(walk.model.nominalDelay)
-                unitaries.append(bench.controllerUnitary(node: node, at: arrival) * fibre)
+                let arrival = t + Int64(fibre.nominalDelay)
+                unitaries.append(bench.controllerUnitary(node: node, at: arrival) * fibres[side])
             } else {
-                unitaries.append(fibre)
+                unitaries.append(fibres[side])
             }
         }
         return JointOutcomeTable(
@@ -72,8 +82,8 @@ public struct RateModel: Sendable {
         if let table = outcomeTable(at: t) {
             return rate * (side == 0 ? table.marginalA(portIndex) : table.marginalB(portIndex))
         }
-        guard var walk = bench.fibreWalk(link: configuration.outputs[side]) else { return 0 }
-        let u = bench.controllerUnitary(node: found.node, at: t) * walk.unitary(slice: t / configuration.slice)
+        guard let fibre = bench.fibreUnitary(link: configuration.outputs[side], slice: t / configuration.slice) else { return 0 }
+        let u = bench.controllerUnitary(node: found.node, at: t) * fibre
         return rate * found.measurement.probabilities(of: u * .horizontal)[portIndex]
     }
 

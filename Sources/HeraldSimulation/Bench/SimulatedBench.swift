@@ -19,6 +19,9 @@ public final class SimulatedBench: Sendable {
         var lasers: [String: Timeline<LaserSettings>] = [:]
         var laserDrift: [String: LaserDrift] = [:]
         var fibreOverrides: [String: JonesMatrix] = [:]
+        /// Walks shared by point queries (`fibreUnitary(link:slice:)`), so that asking for a
+        /// late moment costs the steps since the last question, not a walk from time zero.
+        var sharedWalks: [String: FibreDriftWalk] = [:]
     }
 
     /// An electronic controller's voltages and the direction of each element's last move.
@@ -97,7 +100,26 @@ public final class SimulatedBench: Sendable {
 
     /// Replaces a link's static birefringence (a known fibre); its drift walk starts from it.
     public func setFibreUnitary(_ unitary: JonesMatrix, link: String) {
-        state.withLock { $0.fibreOverrides[link] = unitary }
+        state.withLock {
+            $0.fibreOverrides[link] = unitary
+            $0.sharedWalks[link] = nil
+        }
+    }
+
+    /// The link's unitary during slice k, from a walk the bench keeps (point queries such as
+    /// the rate level's count rates; consumers that stream forward keep their own walk).
+    public func fibreUnitary(link: String, slice k: Int64) -> JonesMatrix? {
+        guard let model = configuration.fibres[link] else { return nil }
+        return state.withLock { s in
+            var walk = s.sharedWalks[link] ?? {
+                var fresh = FibreDriftWalk(model: model)
+                if let override = s.fibreOverrides[link] { fresh.setInitialUnitary(override) }
+                return fresh
+            }()
+            let unitary = walk.unitary(slice: k)
+            s.sharedWalks[link] = walk
+            return unitary
+        }
     }
     /// The link's static unitary (the start of its walk).
     public func fibreInitialUnitary(link: String) -> JonesMatrix? {
