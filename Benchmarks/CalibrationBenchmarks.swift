@@ -12,11 +12,7 @@ struct PolarizationCompensationBenchmark: HeraldBenchmark {
 
     init(options: BenchmarkOptions) throws {
         seeds = max(5, Int(50 * options.scale))
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Examples/entanglement-distribution.yaml").path
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-            .replacingOccurrences(of: "polarization_drift: buriedMetro", with: "polarization_drift: labSpool")
-        lab = try LabFile.parse(yaml: text, source: path, catalog: DriverRegistry.catalog)
+        lab = try exampleLab(drift: "labSpool")
     }
 
     func run() throws -> BenchmarkResult {
@@ -62,25 +58,20 @@ struct VisibilityMaintenanceBenchmark: HeraldBenchmark {
     static let name = "calibrate-maintenance"
     static let summary = "fraction of time with V ≥ 0.98 under fibre drift: maintained vs compensated once"
     let hours: Double
-    let text: String
 
     init(options: BenchmarkOptions) throws {
         hours = max(1, 24 * options.scale)
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Examples/entanglement-distribution.yaml").path
-        text = try String(contentsOfFile: path, encoding: .utf8)
     }
 
     func run() throws -> BenchmarkResult {
-        let text = text
         let hours = hours
         let seeds: [UInt64] = [2026, 7, 11]
         var maintained: [Double] = []
         for seed in seeds {
-            maintained.append(try blockingAwait { try await Self.uptime(text: text, drift: "buriedMetro", hours: hours, seed: seed, maintain: true) })
+            maintained.append(try blockingAwait { try await Self.uptime(drift: "buriedMetro", hours: hours, seed: seed, maintain: true) })
         }
-        let once = try blockingAwait { try await Self.uptime(text: text, drift: "buriedMetro", hours: hours, seed: 2026, maintain: false) }
-        let aerial = try blockingAwait { try await Self.uptime(text: text, drift: "aerial", hours: min(hours, 1), seed: 2026, maintain: true) }
+        let once = try blockingAwait { try await Self.uptime(drift: "buriedMetro", hours: hours, seed: 2026, maintain: false) }
+        let aerial = try blockingAwait { try await Self.uptime(drift: "aerial", hours: min(hours, 1), seed: 2026, maintain: true) }
         let mean = maintained.reduce(0, +) / Double(maintained.count)
         return BenchmarkResult(
             value: mean, unit: "fraction of time V ≥ 0.98 (buriedMetro, mean of 3 seeds)", baseline: once,
@@ -88,10 +79,8 @@ struct VisibilityMaintenanceBenchmark: HeraldBenchmark {
                           hours, maintained[0], maintained[1], maintained[2], min(hours, 1), aerial))
     }
 
-    static func uptime(text: String, drift: String, hours: Double, seed: UInt64, maintain: Bool) async throws -> Double {
-        let lab = try LabFile.parse(
-            yaml: text.replacingOccurrences(of: "polarization_drift: buriedMetro", with: "polarization_drift: \(drift)"),
-            source: "bench.yaml", catalog: DriverRegistry.catalog)
+    static func uptime(drift: String, hours: Double, seed: UInt64, maintain: Bool) async throws -> Double {
+        let lab = try exampleLab(drift: drift)
         let simulated = try SimulatedLab(lab: lab, seed: seed, slice: 1_000_000_000_000)
         guard let paddles = try simulated.node("alice").polarizationControllers["paddles"] else { return 0 }
         let meter = try RateLevelCoincidenceMeter(lab: simulated, seed: seed)
@@ -109,4 +98,13 @@ struct VisibilityMaintenanceBenchmark: HeraldBenchmark {
         }
         return Double(good) / Double(seconds)
     }
+}
+
+/// The example lab file with its fibres' drift preset replaced.
+func exampleLab(drift: String) throws -> LabFile {
+    let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Examples/entanglement-distribution.yaml").path
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+        .replacingOccurrences(of: "polarization_drift: buriedMetro", with: "polarization_drift: \(drift)")
+    return try LabFile.parse(yaml: text, source: path, catalog: DriverRegistry.catalog)
 }

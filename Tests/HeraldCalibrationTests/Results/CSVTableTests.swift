@@ -1,6 +1,7 @@
 import Testing
 
 import HeraldCalibration
+import HeraldSimulation
 
 @Suite struct CSVTableTests {
     @Test func headerAndRowsWithCRLF() throws {
@@ -61,7 +62,7 @@ import HeraldCalibration
     }
 
     @Test func numbersRoundTripThroughDouble() throws {
-        var generator = CSVTestGenerator(seed: 7)
+        var generator = CounterRandom(RandomKey(seed: 7, component: ComponentID("test:csv"), slice: 0))
         var values: [Double] = [
             0, -0.0, 1, -1, 0.1, 0.2 + 0.1, 1e-300, .leastNonzeroMagnitude, .greatestFiniteMagnitude, 123_456_789.123,
             1e16, 1e-5, .pi, 0.98,
@@ -90,18 +91,5 @@ import HeraldCalibration
         try table.append([.integer(.max)])
         try table.append([.integer(.min)])
         #expect(table.rows == [["9223372036854775807"], ["-9223372036854775808"]])
-    }
-}
-
-/// SplitMix64, seeded, for reproducible random bit patterns.
-private struct CSVTestGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 import HeraldCalibration
+import HeraldSimulation
 
 #if canImport(FoundationXML)
     import FoundationXML
@@ -119,7 +120,7 @@ import HeraldCalibration
     }
 
     @Test func hugeNoisySeriesIsThinnedButKeepsSpikes() throws {
-        var generator = PlotTestGenerator(seed: 11)
+        var generator = CounterRandom(RandomKey(seed: 11, component: ComponentID("test:plot"), slice: 0))
         var points = (0..<100_000).map { i in
             PlotPoint(x: Double(i) * 1e-3, y: 0.5 + Double.random(in: -0.1...0.1, using: &generator))
         }
@@ -358,18 +359,5 @@ final class SVGOutline: NSObject, XMLParserDelegate {
 
     func parser(_ parser: XMLParser, parseErrorOccurred parseError: any Error) {
         failure = "\(parseError) at line \(parser.lineNumber)"
-    }
-}
-
-/// SplitMix64, seeded, for reproducible noise.
-private struct PlotTestGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
