@@ -56,6 +56,24 @@ import Testing
         #expect(result.stderr.contains("nothing moved"))
     }
 
+    /// A recipe that cannot finish (a later step names a node that is not on the link) is
+    /// refused before its first step runs.
+    @Test func recipeThatCannotFinishIsRefusedBeforeItStarts() async throws {
+        let recipe = FileManager.default.temporaryDirectory.appendingPathComponent("herald-carol-\(getpid()).yaml")
+        try """
+            recipe: carol
+            steps:
+              - routine: delay-calibration
+              - routine: polarization-compensation
+                node: carol
+            """.write(to: recipe, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: recipe) }
+        let result = try await HeraldCLI.run(["calibrate", recipe.path, "--lab", "Examples/entanglement-distribution.yaml"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("\(recipe.path):4: node 'carol' is not at an end of the link"))
+        #expect(!result.stderr.contains("[delay-calibration]"), "the first step must not have run: \(result.stderr)")
+    }
+
     @Test func writesRecordCSVAndPlot() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("herald-calibrate-\(getpid())")
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -43,6 +43,7 @@ public struct RecipeRunner: Sendable {
 
     /// Runs every step; returns their records (stopping at the first step that throws).
     public func run() async throws(CalibrationError) -> [CalibrationRecord] {
+        try await validate()
         let labHash = (try? Data(contentsOf: URL(fileURLWithPath: labPath))).map { SHA256.hexDigest($0) } ?? ""
         var records: [CalibrationRecord] = []
         var learned = Learned()
@@ -122,35 +123,14 @@ public struct RecipeRunner: Sendable {
             throw CalibrationError(.invalidInput, routine: routine, "node '\(nodeName)' has no simulated SNSPD controller '\(detectorName ?? "?")'")
         }
         let controller = guarded(device, limits: instrument.limits)
-        var channels = (await controller.snspdConstraints()).channels
-        if let text = step.parameters["channels"]?.text, text != "all" {
-            var parsed: [Int32] = []
-            for part in text.split(separator: ",") {
-                guard let channel = Int32(part.trimmingCharacters(in: .whitespaces)), channels.contains(channel) else {
-                    throw CalibrationError(
-                        .invalidInput, routine: routine,
-                        "\(recipe.source):\(step.line): channels: '\(part)' is not a channel of \(instrument.path) (\(channels.map(String.init).joined(separator: ", ")))")
-                }
-                parsed.append(channel)
-            }
-            channels = parsed
-        }
+        let channels = try sweepChannels(step, available: (await controller.snspdConstraints()).channels, instrument: instrument.path)
         var sweep = SNSPDBiasSweep(channels: channels)
         if let value = step.parameters["step_uA"]?.number { sweep.step = Microamps(value) }
         if let value = step.parameters["integration_s"]?.number { sweep.integration = Seconds(value) }
         if let value = step.parameters["dark_count_limit_cps"]?.number { sweep.darkCountLimit = Hertz(value) }
         if let value = step.parameters["plateau_fraction"]?.number { sweep.plateauFraction = value }
         if let value = step.parameters["latch_margin"]?.number { sweep.latchMargin = value }
-        var shutter: (any Laser)?
-        if let path = step.parameters["shutter"]?.text ?? lab.bench.configuration.pumpLaser {
-            let parts = path.split(separator: "/").map(String.init)
-            guard parts.count == 2, let laser = try? lab.node(parts[0]).lasers[parts[1]],
-                let laserInstrument = lab.lab.node(named: parts[0])?.instruments.first(where: { $0.name == parts[1] })
-            else {
-                throw CalibrationError(.invalidInput, routine: routine, "\(recipe.source):\(step.line): shutter '\(path)' is not a simulated laser (node/name)")
-            }
-            shutter = guardedLaser(laser, limits: laserInstrument.limits)
-        }
+        let shutter = try shutterLaser(step)
         if let identity = try? await controller.identify() { record.instruments["detectors"] = identity.description }
         let result = try await sweep.run(controller: controller, shutter: shutter, clock: lab.clock, progress: progress)
         var operating: [String: JSONValue] = [:]
@@ -227,6 +207,87 @@ public struct RecipeRunner: Sendable {
     }
 
     // MARK: Instruments
+
+    /// Checks every step against the lab before the first one runs: nodes, instruments,
+    /// channels and the order of steps, so that a recipe that cannot finish is refused before
+    /// any instrument moves.
+    public func validate() async throws(CalibrationError) {
+        var delaysKnown = false
+        for step in recipe.steps {
+            let routine = step.routine.rawValue
+            switch step.routine {
+            case .delayCalibration:
+                for name in try linkEnds(routine) { _ = try analyzerTagger(node: name, routine: routine) }
+                delaysKnown = true
+            case .snspdBiasSweep:
+                let nodeName = try stepNode(step, routine: routine)
+                let (labNode, simulated) = try simulatedNode(nodeName, routine: routine)
+                let detectorName = step.parameters["detector"]?.text ?? labNode.wiring.first?.detector
+                guard let detectorName, let device = simulated.snspdControllers[detectorName],
+                    let instrument = labNode.instruments.first(where: { $0.name == detectorName })
+                else {
+                    throw CalibrationError(
+                        .invalidInput, routine: routine,
+                        "\(recipe.source):\(step.line): node '\(nodeName)' has no simulated SNSPD controller '\(detectorName ?? "?")'")
+                }
+                _ = try sweepChannels(step, available: (await device.snspdConstraints()).channels, instrument: instrument.path)
+                _ = try shutterLaser(step)
+            case .polarizationCompensation, .visibilityMaintenance:
+                let ends = try linkEnds(routine)
+                let nodeName = try stepNode(step, routine: routine)
+                guard ends.contains(nodeName) else {
+                    throw CalibrationError(
+                        .invalidInput, routine: routine,
+                        "\(recipe.source):\(step.line): node '\(nodeName)' is not at an end of the link (ends: \(ends.joined(separator: ", ")))")
+                }
+                let (labNode, simulated) = try simulatedNode(nodeName, routine: routine)
+                let controllerName = step.parameters["controller"]?.text ?? labNode.analyzer?.controller
+                guard let controllerName, simulated.polarizationControllers[controllerName] != nil else {
+                    throw CalibrationError(
+                        .invalidInput, routine: routine,
+                        "\(recipe.source):\(step.line): node '\(nodeName)' has no simulated polarization controller '\(controllerName ?? "?")'")
+                }
+                if step.parameters["meter"]?.text != "rate" {
+                    guard delaysKnown else {
+                        throw CalibrationError(
+                            .invalidInput, routine: routine,
+                            "\(recipe.source):\(step.line): meter 'tags' needs the channel delays: put a delay-calibration step before this one (or use meter: rate on a simulated lab)")
+                    }
+                    for name in ends { _ = try analyzerTagger(node: name, routine: routine) }
+                }
+            }
+        }
+    }
+
+    /// The sweep's channels: `all`, or a comma-separated list of the controller's channels.
+    func sweepChannels(_ step: CalibrationRecipe.Step, available: [Int32], instrument: String) throws(CalibrationError) -> [Int32] {
+        guard let text = step.parameters["channels"]?.text, text != "all" else { return available }
+        var channels: [Int32] = []
+        for part in text.split(separator: ",") {
+            guard let channel = Int32(part.trimmingCharacters(in: .whitespaces)), available.contains(channel) else {
+                throw CalibrationError(
+                    .invalidInput, routine: step.routine.rawValue,
+                    "\(recipe.source):\(step.line): channels: '\(part)' is not a channel of \(instrument) (\(available.map(String.init).joined(separator: ", ")))")
+            }
+            channels.append(channel)
+        }
+        return channels
+    }
+
+    /// The laser that darkens the detectors for a bias sweep: the step's `shutter`, else the
+    /// source's pump; none when the lab has neither.
+    func shutterLaser(_ step: CalibrationRecipe.Step) throws(CalibrationError) -> (any Laser)? {
+        guard let path = step.parameters["shutter"]?.text ?? lab.bench.configuration.pumpLaser else { return nil }
+        let parts = path.split(separator: "/").map(String.init)
+        guard parts.count == 2, let laser = try? lab.node(parts[0]).lasers[parts[1]],
+            let instrument = lab.lab.node(named: parts[0])?.instruments.first(where: { $0.name == parts[1] })
+        else {
+            throw CalibrationError(
+                .invalidInput, routine: step.routine.rawValue,
+                "\(recipe.source):\(step.line): shutter '\(path)' is not a simulated laser (node/name)")
+        }
+        return guardedLaser(laser, limits: instrument.limits)
+    }
 
     struct PolarizationSetup {
         var controller: any PolarizationController
