@@ -112,7 +112,7 @@ public struct PolarizationCompensation: Sendable {
     public func run(
         controller: any PolarizationController, meter: any TwoBasisCoincidenceMeter, clock: any LabClock,
         model warmModel: CompensatorModel? = nil, firstMeasurement: TwoBasisCounts? = nil,
-        history: [CompensatorModel.Observation] = [], progress: CalibrationProgress? = nil
+        progress: CalibrationProgress? = nil
     ) async throws(CalibrationError) -> (result: Result, model: CompensatorModel?) {
         try validate()
         var run = try await CompensationRun(
@@ -121,8 +121,7 @@ public struct PolarizationCompensation: Sendable {
         case .model:
             var model: CompensatorModel
             if let warmModel { model = warmModel } else { model = try run.defaultModel() }
-            try await run.modelSearch(
-                &model, warm: warmModel != nil, firstMeasurement: firstMeasurement, history: warmModel != nil ? history : [])
+            try await run.modelSearch(&model, warm: warmModel != nil, firstMeasurement: firstMeasurement)
             // A cold run that reached its target has seen the unit over widely spread settings:
             // its element errors and twist anchor every later (warm) fit.
             if model.anchor == nil, run.done { model.anchor = Array(model.parameters[4...]) }
@@ -266,13 +265,10 @@ struct CompensationRun {
 
     // MARK: Model search
 
-    /// `history`: recent observations of the same fibre state at other settings (the watch
-    /// windows of visibility maintenance), which resolve the fibre rotation without probes.
     mutating func modelSearch(
-        _ model: inout CompensatorModel, warm: Bool, firstMeasurement: TwoBasisCounts?,
-        history: [CompensatorModel.Observation] = []
+        _ model: inout CompensatorModel, warm: Bool, firstMeasurement: TwoBasisCounts?
     ) async throws(CalibrationError) {
-        var observations = history
+        var observations: [CompensatorModel.Observation] = []
         if let firstMeasurement {
             record(firstMeasurement, setting: current, stage: "current")
             observations.append(CompensatorModel.Observation(degrees: current, counts: firstMeasurement))
@@ -313,12 +309,12 @@ struct CompensationRun {
             // sign: the fit may have picked the mirror image. The first warm step therefore goes
             // half way; right or wrong, it stays close, and its counts settle the sign.
             var goal = solution.degrees
-            if warm, observations.count - history.count <= 1 {
+            let firstWarmStep = warm && observations.count <= 1
+            if firstWarmStep {
                 goal = current.indices.map { current[$0] + 0.5 * (goal[$0] - current[$0]) }
             }
             // That step only has to tell the sign, so half the integration does: if it went the
             // wrong way, it is short.
-            let firstWarmStep = warm && observations.count - history.count <= 1
             var counts = try await evaluate(
                 staying ? current : goal, stage: staying ? "repeat" : "model",
                 integration: firstWarmStep && !staying ? Seconds(routine.integrationTime.value / 2) : nil)
