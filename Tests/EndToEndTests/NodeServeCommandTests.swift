@@ -138,7 +138,7 @@ import ZeroMQ
         let heartbeats = try await TelemetrySubscriber(loop: loop, endpoint: control.telemetry, keys: bobKeys, serverKey: aliceKey,
                                                        topics: ["heartbeat/"], onSample: { watcher.observe($0) })
 
-        let instruments = try await client.call("instruments.list", timeout: .seconds(10))
+        let instruments = try await client.call("instruments.list", timeout: .seconds(30))
         guard case let .array(list) = instruments else { Issue.record("\(instruments)"); return }
         #expect(Set(list.compactMap { $0["name"]?.string }) == ["paddles", "detectors", "tagger"])
         // The lab file's limit holds for remote callers.
@@ -163,7 +163,7 @@ import ZeroMQ
         agent = try Agent(arguments: arguments)
         _ = try #require(await agent.readyLine(seconds: 60), "no ready line after restart")
         #expect(await events.wait(seconds: 10) { $0.contains { if case .restarted(peer: "alice", _, _) = $0 { true } else { false } } })
-        #expect(try await client.call("agent.describe", timeout: .seconds(10))["node"] == .string("alice"))
+        #expect(try await client.call("agent.describe", timeout: .seconds(30))["node"] == .string("alice"))
 
         // SIGTERM: a clean exit.
         agent.signal(SIGTERM)

@@ -112,9 +112,10 @@ import ZeroMQ
             try await service.handle(call)
         }
         let client = try await RPCClient(loop: loop, endpoint: server.endpoint, keys: clientKeys, serverKey: serverKeys.publicKey)
-        #expect(try await client.call("snspd.setBias", params: .object(["instrument": .string("bench"), "channel": .number(2), "bias_uA": .number(18)])) == .null)
+        // Generous timeouts: tests run in parallel on a shared machine; a working server answers at once.
+        #expect(try await client.call("snspd.setBias", params: .object(["instrument": .string("bench"), "channel": .number(2), "bias_uA": .number(18)]), timeout: .seconds(30)) == .null)
         do {
-            _ = try await client.call("snspd.setBias", params: .object(["instrument": .string("bench"), "channel": .number(2), "bias_uA": .number(22)]))
+            _ = try await client.call("snspd.setBias", params: .object(["instrument": .string("bench"), "channel": .number(2), "bias_uA": .number(22)]), timeout: .seconds(30))
             Issue.record("22 µA was not refused")
         } catch {
             guard case let .remote(code, message) = error else { Issue.record("\(error)"); return }
