@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 public import HeraldCore
 public import ZeroMQ
 
@@ -15,16 +16,23 @@ public final class NodeAgent: Sendable {
     public let telemetry: TelemetryPublisher
     public let state: LabStateStore
     public let heralds: HeraldingStation?
+    /// This node's end of the herald bus, when the lab has a station and this node is not it.
+    public let heraldReceiver: HeraldReceiver?
+    /// `heralds.*` RPC over the station and/or receiver.
+    public let heraldService: HeraldService
     private let heartbeat: HeartbeatPublisher
+    private let heraldTelemetry: Task<Void, Never>
 
     /// How often the agent publishes its heartbeat.
     public static let heartbeatInterval = Duration.milliseconds(250)
 
     /// Starts the agent of `node` in `lab`, serving `instruments` (wrap them in `Guarded`).
     /// `keys` is this node's key pair; `allowedKeys` the public keys that may connect.
+    /// `heraldStation`: the station this node takes heralds from (its endpoint and public key).
     public init(
         lab: LabFile, node name: String, instruments: [InstrumentService.Entry], keys: CurveKeyPair,
-        allowedKeys: [String], log: @escaping @Sendable (String) -> Void = { _ in }
+        allowedKeys: [String], heraldStation: (endpoint: String, serverKey: String)? = nil,
+        log: @escaping @Sendable (String) -> Void = { _ in }
     ) async throws {
         guard let node = lab.node(named: name) else { throw AgentError.unknownNode(name, lab.nodes.map(\.name)) }
         guard let control = node.control else { throw AgentError.noControl(name) }
@@ -39,17 +47,37 @@ public final class NodeAgent: Sendable {
             let state = LabStateStore(publisher: telemetry)
             self.state = state
             let service = InstrumentService(instruments)
+            let latencyLog = Mutex<HeraldService?>(nil)
+            let station = try await control.heralds.asyncMap { endpoint in
+                try await HeraldingStation(loop: loop, endpoint: endpoint, keys: keys, log: log) { key, verdict, elapsed in
+                    latencyLog.withLock { $0 }?.recordLatency(key, verdict, elapsed)
+                }
+            }
+            heralds = station
+            heraldReceiver = try await heraldStation.asyncMap { station in
+                try await HeraldReceiver(loop: loop, endpoint: station.endpoint, keys: keys, serverKey: station.serverKey, node: name)
+            }
+            let heraldService = HeraldService(station: station, receiver: heraldReceiver)
+            latencyLog.withLock { $0 = heraldService }
+            self.heraldService = heraldService
             rpc = try await RPCServer(loop: loop, endpoint: control.rpc, keys: keys, log: log) { call throws(RPCFailure) in
                 if call.method == "agent.describe" {
                     return .object(["node": .string(name), "lab": .string(lab.name), "epoch": .number(Double(ControlEpoch.current >> 11))])
                 }
                 if let answer = try state.handle(call) { return answer }
+                if let answer = try await heraldService.handle(call) { return answer }
                 return try await service.handle(call)
             }
-            heralds = try await control.heralds.asyncMap { endpoint in
-                try await HeraldingStation(loop: loop, endpoint: endpoint, keys: keys, log: log)
-            }
             heartbeat = try await HeartbeatPublisher(node: name, publisher: telemetry, interval: Self.heartbeatInterval)
+            let publisher = telemetry
+            let heralding = station != nil || heraldReceiver != nil
+            heraldTelemetry = Task {
+                // Herald tallies once a second, for `herald monitor` and dashboards.
+                while heralding, !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    _ = try? publisher.publish(topic: "heralds/\(name)", heraldService.summary())
+                }
+            }
         } catch {
             await loop.shutdown()
             context.terminate()
@@ -59,7 +87,9 @@ public final class NodeAgent: Sendable {
 
     /// Stops serving: closes every socket, ends the loop and terminates the context.
     public func stop() async {
+        heraldTelemetry.cancel()
         await heartbeat.stop()
+        await heraldReceiver?.close()
         await heralds?.close()
         await rpc.close()
         await telemetry.close()

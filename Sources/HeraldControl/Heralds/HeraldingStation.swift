@@ -12,7 +12,7 @@ public final class HeraldingStation: Sendable {
     public let endpoint: String
     let loop: ZMQEventLoop
     private let socketID: Int
-    private let book = Mutex<[Key: Entry]>([:])
+    private let book = Mutex(Book())
     private let settledWaiters = Mutex<[CheckedContinuation<Void, Never>]>([])
     private let sequence = Mutex<UInt64>(0)
     private let retryInterval: Duration
@@ -33,6 +33,20 @@ public final class HeraldingStation: Sendable {
         var verdict: HeraldVerdict
         var sends: Int
         var announced: ContinuousClock.Instant
+    }
+
+    /// Every (herald, node) with running tallies, so that counting and "is anything pending?"
+    /// cost nothing however many heralds a long run has announced.
+    struct Book {
+        var entries: [Key: Entry] = [:]
+        var tally: [HeraldVerdict: Int] = [:]
+
+        mutating func settle(_ key: Key, as verdict: HeraldVerdict) {
+            guard let old = entries[key]?.verdict, old != verdict else { return }
+            entries[key]?.verdict = verdict
+            tally[old, default: 0] -= 1
+            tally[verdict, default: 0] += 1
+        }
     }
 
     public init(
@@ -71,7 +85,10 @@ public final class HeraldingStation: Sendable {
         let now = clock.now
         book.withLock { book in
             for node in nodes {
-                book[Key(attempt: record.attempt, node: node)] = Entry(record: record, verdict: .pending, sends: 0, announced: now)
+                let key = Key(attempt: record.attempt, node: node)
+                if let old = book.entries[key]?.verdict { book.tally[old, default: 0] -= 1 }
+                book.entries[key] = Entry(record: record, verdict: .pending, sends: 0, announced: now)
+                book.tally[.pending, default: 0] += 1
             }
         }
         loop.post { [self] state in
@@ -89,7 +106,7 @@ public final class HeraldingStation: Sendable {
     }
 
     private func checkSettled() {
-        let done = book.withLock { !$0.values.contains { $0.verdict == .pending } }
+        let done = book.withLock { $0.tally[.pending, default: 0] == 0 }
         guard done else { return }
         let waiters = settledWaiters.withLock { waiters in
             defer { waiters.removeAll() }
@@ -99,10 +116,28 @@ public final class HeraldingStation: Sendable {
     }
 
     /// Every (herald, node) and its verdict so far.
-    public var verdicts: [Key: HeraldVerdict] { book.withLock { $0.mapValues(\.verdict) } }
+    public var verdicts: [Key: HeraldVerdict] { book.withLock { $0.entries.mapValues(\.verdict) } }
 
     /// How many (herald, node) pairs have each verdict.
-    public func count(_ verdict: HeraldVerdict) -> Int { book.withLock { $0.values.filter { $0.verdict == verdict }.count } }
+    public func count(_ verdict: HeraldVerdict) -> Int { book.withLock { $0.tally[verdict, default: 0] } }
+
+    /// How many (herald, node) pairs have been announced.
+    public var announced: Int { book.withLock { $0.entries.count } }
+
+    /// The attempts judged lost at `node` so far.
+    public func lostAttempts(node: String) -> [UInt64] {
+        book.withLock { book in book.entries.compactMap { $0.key.node == node && $0.value.verdict == .lost ? $0.key.attempt : nil } }.sorted()
+    }
+
+    /// The Pauli frame `node` should hold: the composition of the corrections of every herald
+    /// it applied. A node whose own frame differs has applied something else.
+    public func expectedFrame(node: String) -> PauliFrame {
+        book.withLock { book in
+            book.entries.reduce(PauliFrame.identity) { frame, item in
+                item.key.node == node && item.value.verdict == .applied ? frame.composed(with: item.value.record.outcome.correction) : frame
+            }
+        }
+    }
 
     /// Settles verdicts from a node's own ledger (fetched after the fact, e.g. over RPC):
     /// heralds judged lost whose answer was lost on the way become applied or expired.
@@ -111,12 +146,12 @@ public final class HeraldingStation: Sendable {
     public func reconcile(node: String, applied: Set<UInt64>, expired: Set<UInt64>) -> Int {
         book.withLock { book in
             var changed = 0
-            for (key, entry) in book where key.node == node && entry.verdict == .lost {
+            for (key, entry) in book.entries where key.node == node && entry.verdict == .lost {
                 if applied.contains(key.attempt) {
-                    book[key]?.verdict = .applied
+                    book.settle(key, as: .applied)
                     changed += 1
                 } else if expired.contains(key.attempt) {
-                    book[key]?.verdict = .expired
+                    book.settle(key, as: .expired)
                     changed += 1
                 }
             }
@@ -130,15 +165,15 @@ public final class HeraldingStation: Sendable {
 
     /// Sends (again) if still pending, and schedules the next try or the verdict. Loop thread.
     private func attempt(_ key: Key, _ state: ZMQLoopState) {
-        guard let entry = book.withLock({ $0[key] }), entry.verdict == .pending else { return }
+        guard let entry = book.withLock({ $0.entries[key] }), entry.verdict == .pending else { return }
         let now = ControlEpoch.timestamp()
         guard now < entry.record.expiresAtNanoseconds else {
             // Expired unanswered: give answers in flight a grace period, then call it lost.
             state.addTimer(after: ackGrace) { [self] in
                 let announced = book.withLock { book -> ContinuousClock.Instant? in
-                    guard book[key]?.verdict == .pending else { return nil }
-                    book[key]?.verdict = .lost
-                    return book[key]?.announced
+                    guard book.entries[key]?.verdict == .pending else { return nil }
+                    book.settle(key, as: .lost)
+                    return book.entries[key]?.announced
                 }
                 if let announced { onVerdict(key, .lost, clock.now - announced) }
                 checkSettled()
@@ -146,7 +181,7 @@ public final class HeraldingStation: Sendable {
             return
         }
         send(entry.record, to: key.node, state)
-        book.withLock { $0[key]?.sends += 1 }
+        book.withLock { $0.entries[key]?.sends += 1 }
         let untilExpiry = Duration.nanoseconds(entry.record.expiresAtNanoseconds - now)
         state.addTimer(after: min(retryInterval, untilExpiry)) { [self] in attempt(key, state) }
     }
@@ -184,10 +219,10 @@ public final class HeraldingStation: Sendable {
                 let key = Key(attempt: ack.attempt, node: node)
                 let verdict: HeraldVerdict = ack.status == .applied ? .applied : .expired
                 let announced = book.withLock { book -> ContinuousClock.Instant? in
-                    guard let entry = book[key] else { return nil }
+                    guard let entry = book.entries[key] else { return nil }
                     // An answer settles the verdict, even one that arrives after "lost".
                     guard entry.verdict == .pending || entry.verdict == .lost else { return nil }
-                    book[key]?.verdict = verdict
+                    book.settle(key, as: verdict)
                     return entry.announced
                 }
                 if let announced { onVerdict(key, verdict, clock.now - announced) }

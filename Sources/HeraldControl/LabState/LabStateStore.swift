@@ -49,7 +49,9 @@ public final class LabStateStore: Sendable {
 
     public var snapshot: Snapshot { state.withLock { Snapshot(sequence: $0.sequence, entries: $0.entries) } }
 
-    /// Answers `state.snapshot` and `state.get` calls; nil for other methods.
+    /// Answers `state.snapshot`, `state.get` and `state.set` calls; nil for other methods.
+    /// `state.set` (`{"key", "value"}`, a null value deletes) is how a calibration run on
+    /// another machine stores its tables at the node: the caller is already authenticated.
     public func handle(_ call: RPCCall) throws(RPCFailure) -> JSONValue? {
         switch call.method {
         case "state.snapshot":
@@ -57,6 +59,13 @@ public final class LabStateStore: Sendable {
         case "state.get":
             guard let key = call.params["key"]?.string else { throw .badParams("state.get: missing 'key'") }
             return state.withLock { $0.entries[key] } ?? .null
+        case "state.set":
+            guard let key = call.params["key"]?.string, !key.isEmpty else { throw .badParams("state.set: missing 'key'") }
+            do {
+                return .number(Double(try set(key, call.params["value"] ?? .null)))
+            } catch {
+                throw RPCFailure(code: "internal", message: "state.set \(key): \(error)")
+            }
         default:
             return nil
         }
