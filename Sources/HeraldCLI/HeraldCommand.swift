@@ -14,5 +14,5 @@ struct HeraldCommand: AsyncParsableCommand {
               herald analyze ../shared/data/ptu/picoharp_v30_t2.ptu --pairs 0-1 --json
             """,
         version: HeraldVersion.current,
-        subcommands: [LabCommand.self, AnalyzeCommand.self, RecordingCommand.self, SimulateCommand.self, NodeCommand.self, CalibrateCommand.self])
+        subcommands: [LabCommand.self, AnalyzeCommand.self, RecordingCommand.self, SimulateCommand.self, NodeCommand.self, CalibrateCommand.self, DemoCommand.self, MonitorCommand.self, RecordCommand.self, DevicesCommand.self])
 }

@@ -15,6 +15,14 @@ struct NodeServeCommand: AsyncParsableCommand {
             node's control endpoints. Prints one 'ready' line when serving. SIGINT or SIGTERM
             closes every socket and exits 0.
 
+            When another node of the lab has a 'heralds' endpoint (the heralding station), this
+            node connects to it, applies each herald's feedforward (its Pauli frame) once and
+            answers every herald; `heralds.ledger` over RPC shows what it did.
+
+            --clock virtual runs the node's simulated instruments in virtual time (a paddle
+            move or an integration completes at once, as in `herald demo`'s fast mode); the
+            default, wall, paces them to real time as real instruments are.
+
             Examples:
               herald node keys --out Examples/keys source alice bob
               herald node serve --lab Examples/entanglement-distribution.yaml --node alice
@@ -35,6 +43,16 @@ struct NodeServeCommand: AsyncParsableCommand {
     @Flag(help: "Print the ready line as JSON.")
     var json = false
 
+    @Option(help: "Time base of simulated instruments: wall (paced, default) or virtual (as fast as possible).")
+    var clock: ClockMode = .wall
+
+    @Flag(help: "Exit (cleanly) when the process that started this one exits: no orphan agents.")
+    var exitWithParent = false
+
+    enum ClockMode: String, ExpressibleByArgument, CaseIterable {
+        case wall, virtual
+    }
+
     struct Ready: Encodable {
         var node: String
         var pid: Int32
@@ -54,15 +72,26 @@ struct NodeServeCommand: AsyncParsableCommand {
         }
         let keyDirectory = keys ?? labFile.security.keyDirectory
         let keyPair: CurveKeyPair
-        let allowed: [String]
+        let publicKeys: [String: String]
         do {
             keyPair = try CurveKeyFile.readSecret(path: (keyDirectory as NSString).appendingPathComponent("\(node).key_secret"))
-            allowed = Array(try CurveKeyFile.readPublicKeys(directory: keyDirectory).values)
+            publicKeys = try CurveKeyFile.readPublicKeys(directory: keyDirectory)
         } catch {
             fail("\(error) (create keys with: herald node keys --out \(keyDirectory) \(labFile.nodes.map(\.name).joined(separator: " ")))")
         }
+        // The heralding station: the other node with a herald bus, if there is one.
+        var station: (endpoint: String, serverKey: String)?
+        if labNode.control?.heralds == nil,
+           let stationNode = labFile.nodes.first(where: { $0.name != node && $0.control?.heralds != nil }),
+           let endpoint = stationNode.control?.heralds
+        {
+            guard let key = publicKeys[stationNode.name] else {
+                fail("no public key for the heralding station '\(stationNode.name)' in \(keyDirectory) (herald node keys --out \(keyDirectory) \(labFile.nodes.map(\.name).joined(separator: " ")))")
+            }
+            station = (endpoint, key)
+        }
 
-        let clock = WallClock()
+        let clock: any LabClock = self.clock == .virtual ? VirtualClock() : WallClock()
         var entries: [InstrumentService.Entry] = []
         if labNode.instruments.contains(where: { DriverRegistry.catalog.driver(named: $0.driver)?.isSimulated == true }) {
             let simulated: SimulatedNode
@@ -82,8 +111,8 @@ struct NodeServeCommand: AsyncParsableCommand {
 
         let agent: NodeAgent
         do {
-            agent = try await NodeAgent(lab: labFile, node: node, instruments: entries, keys: keyPair, allowedKeys: allowed,
-                                        log: { line in FileHandle.standardError.write(Data("\(line)\n".utf8)) })
+            agent = try await NodeAgent(lab: labFile, node: node, instruments: entries, keys: keyPair,
+                                        allowedKeys: Array(publicKeys.values), heraldStation: station, log: { line in FileHandle.standardError.write(Data("\(line)\n".utf8)) })
         } catch {
             fail("cannot serve node '\(node)': \(error)")
         }
@@ -101,7 +130,7 @@ struct NodeServeCommand: AsyncParsableCommand {
                 + (control.heralds.map { ", heralds \($0)" } ?? "") + "; instruments: \(ready.instruments.joined(separator: ", "))"
         }
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
-        await waitForTerminationSignal()
+        await waitForTerminationSignal(orExitOf: exitWithParent ? getppid() : nil)
         await agent.stop()
     }
 
@@ -116,8 +145,9 @@ struct NodeServeCommand: AsyncParsableCommand {
     }
 }
 
-/// Returns when the process receives SIGINT or SIGTERM (which no longer kill it).
-func waitForTerminationSignal() async {
+/// Returns when the process receives SIGINT or SIGTERM (which no longer kill it), or when
+/// `parent` is no longer this process's parent (it exited, even by SIGKILL).
+func waitForTerminationSignal(orExitOf parent: pid_t? = nil) async {
     signal(SIGINT, SIG_IGN)
     signal(SIGTERM, SIG_IGN)
     await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -128,6 +158,13 @@ func waitForTerminationSignal() async {
             source.resume()
             once.keep(source)
         }
+        if let parent {
+            let timer = DispatchSource.makeTimerSource(queue: .global())
+            timer.schedule(deadline: .now() + .milliseconds(200), repeating: .milliseconds(200))
+            timer.setEventHandler { if getppid() != parent { once.fire() } }
+            timer.resume()
+            once.keep(timer)
+        }
     }
 }
 
@@ -136,9 +173,9 @@ final class SignalOnce: @unchecked Sendable {
     // @unchecked: every field is guarded by `lock`.
     private let lock = NSLock()
     private var continuation: CheckedContinuation<Void, Never>?
-    private var sources: [any DispatchSourceSignal] = []
+    private var sources: [any DispatchSourceProtocol] = []
     init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
-    func keep(_ source: any DispatchSourceSignal) { lock.withLock { sources.append(source) } }
+    func keep(_ source: any DispatchSourceProtocol) { lock.withLock { sources.append(source) } }
     func fire() {
         let pending = lock.withLock { () -> CheckedContinuation<Void, Never>? in
             defer { continuation = nil }

@@ -66,99 +66,46 @@ struct SimulateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let labFile: LabFile
+        let source: SimulatedTaggerSource
         do {
-            labFile = try LabFile.load(path: lab, catalog: DriverRegistry.catalog)
+            source = try SimulatedTaggerSource.open(labPath: lab, node: node, tagger: tagger, seed: seed, paced: paced)
         } catch {
-            for diagnostic in error.diagnostics {
-                FileHandle.standardError.write(Data((diagnostic.description + "\n").utf8))
+            if case .labFile = error {
+                for line in error.messages { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+                throw ExitCode(1)
             }
-            throw ExitCode(1)
+            throw fail(error.messages.joined(separator: "\n"))
         }
-        guard let labNode = labFile.node(named: node) else {
-            throw fail("no node '\(node)' in \(lab) (nodes: \(labFile.nodes.map(\.name).joined(separator: ", ")))")
-        }
-        let taggers = labNode.instruments.filter { $0.driver == SimulatedDriverName.timeTagger }
-        guard let taggerInstrument = tagger.map({ name in taggers.first { $0.name == name } }) ?? taggers.first else {
-            throw fail(
-                tagger.map { "node '\(node)' has no simulated time tagger '\($0)'" }
-                    ?? "node '\(node)' has no simulated time tagger to record")
-        }
-
-        let simulated: SimulatedNode
+        let writer: TagFileWriter
         do {
-            let clock: any LabClock = paced ? WallClock() : VirtualClock()
-            simulated = try SimulatedLab(lab: labFile, seed: seed, clock: clock).node(node)
-        } catch {
-            throw fail(error.message)
-        }
-        guard let device = simulated.timeTaggers[taggerInstrument.name] else {
-            throw fail("node '\(node)' has no simulated time tagger '\(taggerInstrument.name)'")
-        }
-
-        let usedSeed = seed ?? labFile.simulation.seed
-        let wiring = labNode.wiring.filter { $0.tagger == taggerInstrument.name }
-            .map { "ch\($0.taggerChannel - 1)=\($0.detector)#\($0.detectorChannel):\($0.port.rawValue)" }
-            .joined(separator: ",")
-        let writer: PTUWriter
-        do {
-            writer = try PTUWriter(
-                path: out, comment: "herald simulate: lab \(labFile.name), node \(node), seed \(usedSeed)",
-                extraTags: [
-                    "Herald_Lab": labFile.name, "Herald_Node": node, "Herald_Seed": String(usedSeed),
-                    "Herald_Wiring": wiring, "Herald_ChannelMap": "file = tagger - 1",
-                ])
+            writer = try TagFileWriter(path: out, format: .ptu, source: source, command: "herald simulate")
         } catch {
             throw fail("cannot create \(out): \(error)")
         }
-
-        var perChannel: [Int32: Int] = [:]
-        var overflowGaps = 0
-        var written = 0
+        let summary: TagStreamSummary
         do {
-            try await device.startTagStream()
-            var begin: Int64?
-            var end: Int64 = .max
-            while true {
-                var batch = try await device.readTags()
-                if begin == nil {
-                    begin = batch.interval.begin.picoseconds
-                    end = batch.interval.begin.picoseconds + Int64((duration * 1e12).rounded())
-                }
-                let finished = batch.interval.end.picoseconds >= end
-                if finished { batch = batch.split(at: InstrumentTime(picoseconds: end)).0 }
-                let mapped = TagBatch(
-                    uncheckedTimestamps: batch.timestamps, channels: batch.channels.map { $0 - 1 },
-                    interval: batch.interval,
-                    gaps: batch.gaps.map { gap in
-                        TagGap(
-                            interval: gap.interval, kind: gap.kind,
-                            missedEvents: Dictionary(uniqueKeysWithValues: gap.missedEvents.map { ($0.key - 1, $0.value) }))
-                    })
-                try writer.write(mapped)
-                for channel in mapped.channels { perChannel[channel, default: 0] += 1 }
-                overflowGaps += mapped.gaps.count
-                written += mapped.count
-                if finished { break }
-            }
-            try await device.stopTagStream()
-            try writer.finish()
-        } catch let error as InstrumentError {
-            throw fail("simulation failed: \(error)")
+            summary = try await streamTags(from: source.device, duration: duration, into: writer)
         } catch {
+            writer.abandon()
+            throw fail(error.message(path: out))
+        }
+        do {
+            try writer.finish()
+        } catch {
+            writer.abandon()
             throw fail("cannot write \(out): \(error)")
         }
 
+        let taggerName = source.instrument.name
         if json {
             try printJSON(
                 SimulateReport(
-                    lab: labFile.name, node: node, tagger: taggerInstrument.name, seed: usedSeed, duration: duration,
-                    out: out, tags: written,
-                    countsPerFileChannel: Dictionary(uniqueKeysWithValues: perChannel.map { (String($0.key), $0.value) }),
-                    overflowGaps: overflowGaps))
+                    lab: source.labFile.name, node: node, tagger: taggerName, seed: source.seed, duration: duration,
+                    out: out, tags: summary.tags, countsPerFileChannel: summary.countsByChannelName,
+                    overflowGaps: summary.gaps))
         } else {
-            let counts = perChannel.keys.sorted().map { "ch\($0): \(perChannel[$0] ?? 0)" }.joined(separator: ", ")
-            print("\(out): \(written) tags from \(node)/\(taggerInstrument.name) over \(duration) s (seed \(usedSeed)) — \(counts)")
+            let counts = summary.perChannel.keys.sorted().map { "ch\($0): \(summary.perChannel[$0] ?? 0)" }.joined(separator: ", ")
+            print("\(out): \(summary.tags) tags from \(node)/\(taggerName) over \(duration) s (seed \(source.seed)) — \(counts)")
         }
     }
 }

@@ -95,8 +95,8 @@ public final class HeraldService: Sendable {
         let expires = ControlEpoch.timestamp() + Int64(ttl * 1e6)
         for (index, item) in items.enumerated() {
             let entry = Params(item, method: "\(params.method): heralds[\(index)]")
-            let begin = try entry.integer("window_begin_ps")
-            let end = try entry.integer("window_end_ps")
+            let begin = try Self.picoseconds(entry, "window_begin_ps")
+            let end = try Self.picoseconds(entry, "window_end_ps")
             guard end >= begin else { throw .badParams("\(entry.method): window ends (\(end) ps) before it begins (\(begin) ps)") }
             let name = try entry.string("outcome")
             guard let outcome = BellOutcome(rawValue: name) else {
@@ -182,6 +182,20 @@ public final class HeraldService: Sendable {
             fields["expired_attempts"] = .array(asked.filter { ledger.expired.contains($0) }.sorted().map { .number(Double($0)) })
         }
         return .object(fields)
+    }
+
+    /// A time in ps: a JSON number (exact up to 2⁵³ ps, 2.5 hours) or a decimal string (the
+    /// whole Int64 range, 106 days).
+    static func picoseconds(_ params: Params, _ key: String) throws(RPCFailure) -> Int64 {
+        if let text = params.value[key]?.string {
+            guard let value = Int64(text) else { throw .badParams("\(params.method): '\(key)' \"\(text)\" is not a whole number of ps") }
+            return value
+        }
+        let number = try params.number(key)
+        guard number == number.rounded(), abs(number) <= 9_007_199_254_740_992 else {
+            throw .badParams("\(params.method): '\(key)' \(number) is not a whole number of ps below 2^53; send larger times as decimal strings")
+        }
+        return Int64(number)
     }
 
     private func attempts(_ params: Params, _ key: String) throws(RPCFailure) -> Set<UInt64> {
