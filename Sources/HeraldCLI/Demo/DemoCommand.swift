@@ -56,7 +56,7 @@ struct DemoCommand: AsyncParsableCommand {
     var realtime = false
 
     @Option(help: "Heralds per second of lab time (at most one per detected pair).")
-    var heraldRate: Double = 50
+    var heraldRate: Double = 20
 
     @Option(help: "Wall time after which an unapplied herald is stale, in ms.")
     var heraldLifetime: Double = 2000

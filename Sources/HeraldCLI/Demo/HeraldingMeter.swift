@@ -29,6 +29,8 @@ actor HeraldingMeter: TwoBasisCoincidenceMeter {
     private var random: CounterRandom
     private let observe: @Sendable (Observation) -> Void
     private(set) var heraldsAnnounced = 0
+    /// Heralds announced at once.
+    static let inFlight = 16
 
     /// `heraldRate`: heralds per second of lab time (at most one per detected pair);
     /// `lifetime`: wall time after which an unapplied herald is stale.
@@ -67,14 +69,17 @@ actor HeraldingMeter: TwoBasisCoincidenceMeter {
             ]))
         }
         let milliseconds = Double(lifetime.components.seconds) * 1000 + Double(lifetime.components.attoseconds) * 1e-15
-        // Chunks keep each request small; the station numbers the heralds.
+        // In groups of at most `inFlight`, each settled before the next: lab time may run far
+        // ahead of the wall clock, and a whole window's heralds at once would measure the
+        // queue behind a burst that a real station, heralding as pairs arrive, never builds.
         var start = 0
         while start < records.count {
-            let chunk = Array(records[start..<min(records.count, start + 1000)])
+            let chunk = Array(records[start..<min(records.count, start + Self.inFlight)])
             do {
                 _ = try await station.call("heralds.announce", params: .object([
                     "nodes": .array(nodes.map { .string($0) }), "ttl_ms": .number(milliseconds), "heralds": .array(chunk),
-                ]), timeout: .seconds(10))
+                    "wait": .bool(true),
+                ]), timeout: lifetime + .seconds(10))
             } catch {
                 throw CalibrationError(.instrument, routine: "heralding", "the heralding station did not take \(chunk.count) heralds: \(error)")
             }

@@ -38,7 +38,7 @@ public final class HeraldService: Sendable {
     public func handle(_ call: RPCCall) async throws(RPCFailure) -> JSONValue? {
         let params = Params(call.params, method: call.method)
         switch call.method {
-        case "heralds.announce": return try announce(params)
+        case "heralds.announce": return try await announce(params)
         case "heralds.accounting": return try await accounting(params)
         case "heralds.reconcile": return try reconcile(params)
         case "heralds.ledger": return try ledger(params)
@@ -74,9 +74,18 @@ public final class HeraldService: Sendable {
         return station
     }
 
-    /// `{"nodes": [..], "ttl_ms": T, "heralds": [{"window_begin_ps", "window_end_ps", "outcome"}]}`
-    /// → `{"first_attempt", "last_attempt"}`: the station numbers the heralds itself.
-    private func announce(_ params: Params) throws(RPCFailure) -> JSONValue {
+    /// `{"nodes": [..], "ttl_ms": T, "heralds": [{"window_begin_ps", "window_end_ps", "outcome"}],
+    /// "wait": bool?}` → `{"first_attempt", "last_attempt"}`: the station numbers the heralds
+    /// itself. With `wait`, the answer comes once no herald is pending (each answered or judged
+    /// lost, at most T + the station's grace): flow control for a caller that produces heralds
+    /// faster than the bus delivers them, such as a simulation running ahead of wall time.
+    private func announce(_ params: Params) async throws(RPCFailure) -> JSONValue {
+        let answer = try announceNow(params)
+        if params.value["wait"] == .bool(true), let station { await station.settled() }
+        return answer
+    }
+
+    private func announceNow(_ params: Params) throws(RPCFailure) -> JSONValue {
         let station = try requireStation(params.method)
         guard case let .array(nodeValues)? = params.value["nodes"], !nodeValues.isEmpty else {
             throw .badParams("\(params.method): 'nodes' must be a non-empty list of node names")

@@ -4,7 +4,8 @@ public import ZeroMQ
 
 /// The heralding station's side of the herald bus: a CURVE `ROUTER` to which end nodes connect
 /// (their routing id is their node name). Each announced herald is sent to its nodes and resent
-/// every `retryInterval` until the node answers or the herald expires; every (herald, node)
+/// after `retryInterval`, then twice, four, eight and sixteen times that, until the node answers
+/// or the herald expires; every (herald, node)
 /// ends as exactly one verdict: applied, expired, or lost (no answer by expiry + `ackGrace`).
 /// An answer that arrives after a herald was judged lost still corrects the verdict, and
 /// `reconcile` settles the rest from the node's own ledger, so the books close exactly.
@@ -183,7 +184,10 @@ public final class HeraldingStation: Sendable {
         send(entry.record, to: key.node, state)
         book.withLock { $0.entries[key]?.sends += 1 }
         let untilExpiry = Duration.nanoseconds(entry.record.expiresAtNanoseconds - now)
-        state.addTimer(after: min(retryInterval, untilExpiry)) { [self] in attempt(key, state) }
+        // Backoff: resend after 1, 2, 4, 8 … retry intervals (at most 16), so that a burst the
+        // node is still working through is not doubled by copies of itself.
+        let wait = retryInterval * (1 << min(entry.sends, 4))
+        state.addTimer(after: min(wait, untilExpiry)) { [self] in attempt(key, state) }
     }
 
     private func send(_ record: HeraldRecord, to node: String, _ state: ZMQLoopState) {
