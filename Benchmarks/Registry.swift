@@ -8,6 +8,7 @@ enum BenchmarkRegistry {
         SimulateBenchmark.self,
         HeraldRoundTripBenchmark.self,
         TelemetryBenchmark.self,
+        TagStreamBenchmark.self,
         PolarizationCompensationBenchmark.self,
         VisibilityMaintenanceBenchmark.self,
     ] }

@@ -96,4 +96,5 @@ func runBenchmarks() -> Int32 {
     return status
 }
 
+if let status = TagStreamBenchmark.runChildIfAsked() { exit(status) }
 exit(runBenchmarks())

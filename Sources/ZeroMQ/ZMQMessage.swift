@@ -26,6 +26,18 @@ public final class ZMQMessage {
         }
     }
 
+    /// A frame of `count` bytes that `fill` writes in place (wraps `zmq_msg_init_size`): bulk
+    /// data is copied once, from its own arrays into the frame.
+    public init(count: Int, fill: (UnsafeMutableRawBufferPointer) -> Void) throws(ZMQError) {
+        pointer = .allocate(capacity: 1)
+        guard zmq_msg_init_size(pointer, count) == 0 else {
+            let error = ZMQError.last("zmq_msg_init_size", "\(count) bytes")
+            pointer.deallocate()
+            throw error
+        }
+        fill(UnsafeMutableRawBufferPointer(start: zmq_msg_data(pointer), count: count))
+    }
+
     /// A frame holding the UTF-8 bytes of `text`.
     public convenience init(string text: String) throws(ZMQError) {
         try self.init(bytes: Array(text.utf8))

@@ -84,6 +84,15 @@ public final class ZMQSocket {
         }
     }
 
+    /// Sends prepared frames as one multipart message. libzmq takes a message whole or not at
+    /// all: if the first frame cannot go (EAGAIN with `dontWait`), none went, and the frames
+    /// can be sent again later.
+    public func send(messages: [ZMQMessage], dontWait: Bool = false) throws(ZMQError) {
+        for (index, message) in messages.enumerated() {
+            try send(message, more: index < messages.count - 1, dontWait: dontWait && index == 0)
+        }
+    }
+
     /// Receives one frame (wraps `zmq_msg_recv`). Blocks up to `ZMQ_RCVTIMEO` (forever by
     /// default) unless `dontWait`; either way no message gives an EAGAIN error.
     public func receiveFrame(dontWait: Bool = false) throws(ZMQError) -> ZMQMessage {
@@ -233,6 +242,7 @@ public enum IntegerOption: Sendable, Hashable, CustomStringConvertible {
     case curveServer  // ZMQ_CURVE_SERVER
     case maximumMessageSize  // ZMQ_MAXMSGSIZE (int64)
     case xpublisherVerbose  // ZMQ_XPUB_VERBOSE
+    case xpublisherNoDrop  // ZMQ_XPUB_NODROP (PUB too): EAGAIN at the high-water mark instead of a silent drop
     case conflate  // ZMQ_CONFLATE
     case receiveMore  // ZMQ_RCVMORE (read only)
     case events  // ZMQ_EVENTS (read only)
@@ -257,6 +267,7 @@ public enum IntegerOption: Sendable, Hashable, CustomStringConvertible {
         case .curveServer: ZMQ_CURVE_SERVER
         case .maximumMessageSize: ZMQ_MAXMSGSIZE
         case .xpublisherVerbose: ZMQ_XPUB_VERBOSE
+        case .xpublisherNoDrop: ZMQ_XPUB_NODROP
         case .conflate: ZMQ_CONFLATE
         case .receiveMore: ZMQ_RCVMORE
         case .events: ZMQ_EVENTS
@@ -283,6 +294,7 @@ public enum IntegerOption: Sendable, Hashable, CustomStringConvertible {
         case .curveServer: "ZMQ_CURVE_SERVER"
         case .maximumMessageSize: "ZMQ_MAXMSGSIZE"
         case .xpublisherVerbose: "ZMQ_XPUB_VERBOSE"
+        case .xpublisherNoDrop: "ZMQ_XPUB_NODROP"
         case .conflate: "ZMQ_CONFLATE"
         case .receiveMore: "ZMQ_RCVMORE"
         case .events: "ZMQ_EVENTS"

@@ -20,6 +20,8 @@ public final class NodeAgent: Sendable {
     public let heraldReceiver: HeraldReceiver?
     /// `heralds.*` RPC over the station and/or receiver.
     public let heraldService: HeraldService
+    /// `tags.*` RPC: the node's tag streams, when its lab entry has a `tags` endpoint.
+    public let tagStreams: TagStreamService?
     private let heartbeat: HeartbeatPublisher
     private let heraldTelemetry: Task<Void, Never>
 
@@ -58,6 +60,10 @@ public final class NodeAgent: Sendable {
                 try await HeraldReceiver(loop: loop, endpoint: station.endpoint, keys: keys, serverKey: station.serverKey, node: name)
             }
             let heraldService = HeraldService(station: station, receiver: heraldReceiver)
+            let tagStreams = try await control.tags.asyncMap { endpoint in
+                TagStreamService(publisher: try await TagStreamPublisher(loop: loop, endpoint: endpoint, keys: keys), node: name, instruments: service)
+            }
+            self.tagStreams = tagStreams
             latencyLog.withLock { $0 = heraldService }
             self.heraldService = heraldService
             rpc = try await RPCServer(loop: loop, endpoint: control.rpc, keys: keys, log: log) { call throws(RPCFailure) in
@@ -66,6 +72,7 @@ public final class NodeAgent: Sendable {
                 }
                 if let answer = try state.handle(call) { return answer }
                 if let answer = try await heraldService.handle(call) { return answer }
+                if let answer = try await tagStreams?.handle(call) { return answer }
                 return try await service.handle(call)
             }
             heartbeat = try await HeartbeatPublisher(node: name, publisher: telemetry, interval: Self.heartbeatInterval)
@@ -88,6 +95,8 @@ public final class NodeAgent: Sendable {
     /// Stops serving: closes every socket, ends the loop and terminates the context.
     public func stop() async {
         heraldTelemetry.cancel()
+        await tagStreams?.stopAll()
+        await tagStreams?.publisher.close()
         await heartbeat.stop()
         await heraldReceiver?.close()
         await heralds?.close()

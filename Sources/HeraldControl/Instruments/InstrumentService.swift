@@ -27,6 +27,9 @@ public struct InstrumentService: Sendable {
         order = entries.map(\.name)
     }
 
+    /// The instrument called `name`, if this node has it.
+    public func instrument(named name: String) -> (any Instrument)? { entries[name]?.instrument }
+
     /// The capabilities an instrument conforms to.
     public static func capabilities(of instrument: any Instrument) -> [Capability] {
         var result: [Capability] = []

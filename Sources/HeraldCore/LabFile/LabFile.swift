@@ -270,6 +270,8 @@ public struct ControlEndpoints: Sendable, Hashable {
     public var telemetry: String
     /// The herald bus, on the node that heralds.
     public var heralds: String?
+    /// Tag streams of the node's time taggers (`tags.start` over RPC), when it offers them.
+    public var tags: String?
     public var location: SourceLocation
     public var keyLocations: [String: SourceLocation]
 }

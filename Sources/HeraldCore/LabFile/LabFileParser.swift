@@ -9,7 +9,7 @@ struct LabFileParser {
 
     static let rootKeys = ["lab", "description", "simulation", "security", "links", "nodes"]
     static let nodeKeys = ["description", "clock", "instruments", "analyzer", "wiring", "control"]
-    static let controlKeys = ["rpc", "telemetry", "heralds"]
+    static let controlKeys = ["rpc", "telemetry", "heralds", "tags"]
     static let instrumentKeys = ["driver", "address", "description", "limits", "model"]
     static let limitKeys = [
         "bias_max_uA", "bias_ramp_uA_per_s", "power_max_mW", "power_ramp_mW_per_s",
@@ -312,9 +312,11 @@ struct LabFileParser {
         let rpc = endpoint("rpc", required: true)
         let telemetry = endpoint("telemetry", required: true)
         let heralds = endpoint("heralds", required: false)
+        let tags = endpoint("tags", required: false)
         guard let rpc, let telemetry else { return nil }
         if map.has("heralds") && heralds == nil { return nil }
-        return ControlEndpoints(rpc: rpc, telemetry: telemetry, heralds: heralds, location: map.location,
+        if map.has("tags") && tags == nil { return nil }
+        return ControlEndpoints(rpc: rpc, telemetry: telemetry, heralds: heralds, tags: tags, location: map.location,
                                 keyLocations: map.keyLocations())
     }
 

@@ -43,7 +43,7 @@ struct LabFileValidator {
         var seen: [String: String] = [:]
         for node in lab.nodes {
             guard let control = node.control else { continue }
-            for (key, endpoint) in [("rpc", control.rpc), ("telemetry", control.telemetry), ("heralds", control.heralds)] {
+            for (key, endpoint) in [("rpc", control.rpc), ("telemetry", control.telemetry), ("heralds", control.heralds), ("tags", control.tags)] {
                 guard let endpoint else { continue }
                 let path = "nodes.\(node.name).control.\(key)"
                 if let first = seen[endpoint] {
