@@ -50,6 +50,11 @@ public struct InstrumentService: Sendable {
             })
         }
         let params = Params(call.params, method: call.method)
+        // An unknown method is named as such, before its parameters are looked at.
+        let family = call.method.split(separator: ".", maxSplits: 1).first.map(String.init) ?? ""
+        guard ["instrument", "tagger", "snspd", "polarization", "laser", "meter"].contains(family) else {
+            throw .unknownMethod(call.method)
+        }
         let name = try params.string("instrument")
         guard let entry = entries[name] else {
             throw RPCFailure(code: "unknown-instrument", message: "no instrument '\(name)' on this node (has: \(order.joined(separator: ", ")))")
