@@ -29,6 +29,12 @@ struct AnalyzeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Channel pair to count coincidences for, A-B (repeatable).", valueName: "A-B"))
     var pairs: [String] = []
 
+    @Option(help: ArgumentHelp("Another node's file of the same run: find its clock's offset and drift against this file's from the cross-correlation of their tags.", valueName: "FILE"))
+    var clockSync: String?
+
+    @Option(help: ArgumentHelp("With --clock-sync: the channels to correlate, this file's then the other's (default: every photon channel of each).", valueName: "A:B"))
+    var syncChannels: String?
+
     @Flag(help: "Print the result as one JSON object.")
     var json = false
 
@@ -78,6 +84,28 @@ struct AnalyzeCommand: AsyncParsableCommand {
         }
     }
 
+    /// `--sync-channels A:B`, each side nil for every photon channel.
+    func parsedSyncChannels() throws -> (first: Int32?, second: Int32?) {
+        guard let syncChannels else { return (nil, nil) }
+        let parts = syncChannels.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2, let a = Int32(parts[0]), let b = Int32(parts[1]) else {
+            throw ValidationError("--sync-channels '\(syncChannels)' is not A:B (two channel numbers)")
+        }
+        return (a, b)
+    }
+
+    /// Appends the photon tags of `channel` (or of every photon channel) to `times`, in order.
+    static func collect(_ batch: TagBatch, channel: Int32?, into times: inout [Int64]) {
+        batch.timestamps.withUnsafeBufferPointer { stamps in
+            batch.channels.withUnsafeBufferPointer { channels in
+                for index in 0..<stamps.count {
+                    let tagChannel = channels[index]
+                    if let channel { if tagChannel == channel { times.append(stamps[index]) } } else if PTUChannel.isPhoton(tagChannel) { times.append(stamps[index]) }
+                }
+            }
+        }
+    }
+
     func analyze(pairs: [ChannelPair], delays: [Int32: Picoseconds]) throws -> AnalyzeReport {
         let format = try TagFile.detectFormat(path: file)
         var report = AnalyzeReport(format: format.rawValue, file: file, window: window)
@@ -100,9 +128,12 @@ struct AnalyzeCommand: AsyncParsableCommand {
         var meter = CountRateMeter()
         let counter = pairs.isEmpty ? nil : try CoincidenceCounter(
             pairs: pairs, window: Picoseconds(window), delays: delays, parallelism: AnalysisParallelism.available)
+        let syncChannels = try parsedSyncChannels()
+        var syncTimes: [Int64] = []
         while let batch = try source.next() {
             meter.process(batch)
             counter?.process(batch)
+            if clockSync != nil { Self.collect(batch, channel: syncChannels.first, into: &syncTimes) }
         }
         counter?.finish()
         if let ptuReader {
@@ -124,6 +155,15 @@ struct AnalyzeCommand: AsyncParsableCommand {
         report.liveTime = meter.liveTime.value
         report.gaps = meter.gapCount
         report.rates = Dictionary(uniqueKeysWithValues: meter.rates.filter { PTUChannel.isPhoton($0.key) }.map { (String($0.key), $0.value) })
+        if let other = clockSync {
+            var otherTimes: [Int64] = []
+            let otherSource: any TagBatchSource = try TagFile.detectFormat(path: other) == .ptu ? try PTUReader(path: other) : try RecordingReader(path: other)
+            while let batch = try otherSource.next() { Self.collect(batch, channel: syncChannels.second, into: &otherTimes) }
+            let estimate = try TagClockSync().estimate(first: syncTimes, second: otherTimes)
+            report.clockSync = ClockSyncReport(
+                with: other, offsetPs: estimate.offset, driftPPM: estimate.drift * 1e6, referencePs: estimate.reference,
+                residualPs: estimate.residualRMS, windows: estimate.windows, pairs: estimate.pairs)
+        }
         if let counter {
             report.coincidences = Dictionary(uniqueKeysWithValues: counter.counts.map { ($0.key.description, $0.value) })
             report.delays = Dictionary(uniqueKeysWithValues: delays.map { (String($0.key), $0.value.value) })
@@ -155,6 +195,7 @@ struct AnalyzeReport: Encodable {
     var coincidences: [String: Int64]?
     var tornTail: RecordingTail?
     var metadata: RecordingMetadata?
+    var clockSync: ClockSyncReport?
 
     init(format: String, file: String, window: Int64) {
         self.format = format
@@ -173,6 +214,7 @@ struct AnalyzeReport: Encodable {
         case liveTime = "live_time_ps"
         case window = "window_ps"
         case tornTail = "torn_tail"
+        case clockSync = "clock_sync"
     }
 
     var text: String {
@@ -187,6 +229,30 @@ struct AnalyzeReport: Encodable {
             lines.append("  coincidences \(pair) (window \(window) ps): \(count)")
         }
         if let tornTail { lines.append("  \(tornTail)") }
+        if let clockSync {
+            lines.append(String(format: "  clock of %@: offset %.1f ps at %.6f s, drift %.4f ppm (residual %.1f ps over %d windows, %d pairs)",
+                                clockSync.with, clockSync.offsetPs, clockSync.referencePs * 1e-12, clockSync.driftPPM, clockSync.residualPs,
+                                clockSync.windows, clockSync.pairs))
+        }
         return lines.joined(separator: "\n")
+    }
+}
+
+/// Another file's clock against this one's: its time = t + offset + drift·(t − reference).
+struct ClockSyncReport: Encodable {
+    var with: String
+    var offsetPs: Double
+    var driftPPM: Double
+    var referencePs: Double
+    var residualPs: Double
+    var windows: Int
+    var pairs: Int
+
+    enum CodingKeys: String, CodingKey {
+        case with, windows, pairs
+        case offsetPs = "offset_ps"
+        case driftPPM = "drift_ppm"
+        case referencePs = "reference_ps"
+        case residualPs = "residual_ps"
     }
 }
