@@ -5,5 +5,5 @@ struct NodeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "node",
         abstract: "Run and secure network nodes.",
-        subcommands: [NodeKeysCommand.self, NodeServeCommand.self])
+        subcommands: [NodeKeysCommand.self, NodeServeCommand.self, NodeClockCommand.self])
 }

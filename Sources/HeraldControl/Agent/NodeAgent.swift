@@ -70,6 +70,7 @@ public final class NodeAgent: Sendable {
                 if call.method == "agent.describe" {
                     return .object(["node": .string(name), "lab": .string(lab.name), "epoch": .number(Double(ControlEpoch.current >> 11))])
                 }
+                if call.method == "clock.exchange" { return ClockExchange.answer(call) }
                 if let answer = try state.handle(call) { return answer }
                 if let answer = try await heraldService.handle(call) { return answer }
                 if let answer = try await tagStreams?.handle(call) { return answer }

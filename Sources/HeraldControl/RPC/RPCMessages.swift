@@ -26,6 +26,17 @@ public struct RPCCall: Sendable {
     /// The caller's routing id (its node name, when it set one).
     public var caller: [UInt8]
     public var requestID: UInt64
+    /// When the request came off the socket (ns since 1970, this host's clock): the "receive"
+    /// timestamp of a clock exchange.
+    public var receivedNanoseconds: Int64
+
+    public init(method: String, params: JSONValue, caller: [UInt8], requestID: UInt64, receivedNanoseconds: Int64 = ControlEpoch.timestamp()) {
+        self.method = method
+        self.params = params
+        self.caller = caller
+        self.requestID = requestID
+        self.receivedNanoseconds = receivedNanoseconds
+    }
 }
 
 /// A failure a handler reports to its caller, with a code from docs/PROTOCOL.md.

@@ -1,0 +1,45 @@
+import Foundation
+import HeraldControl
+import HeraldCore
+import Testing
+import ZeroMQ
+
+/// `herald node clock` against a live agent on this host: the same clock at both ends, so the
+/// offset is zero to within half the best round trip, and the drift zero to within what the
+/// exchanges can resolve.
+@Suite struct NodeClockCommandTests {
+    @Test func anAgentOnThisHostShowsNoOffset() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("clock-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for name in ["source", "alice", "bob"] {
+            try CurveKeyFile.write(try CurveKeyPair.generate(), name: name, directory: directory)
+        }
+        var yaml = try String(contentsOf: HeraldCLI.root.appendingPathComponent("Examples/entanglement-distribution.yaml"), encoding: .utf8)
+        yaml = yaml.replacingOccurrences(of: "  keys: keys ", with: "  keys: \(directory) ")
+        for port in ["7101", "7102", "7103", "7111", "7112", "7121", "7122"] {
+            yaml = yaml.replacingOccurrences(of: "127.0.0.1:\(port)", with: "127.0.0.1:\(NodeServeCommandTests.freePort())")
+        }
+        let labPath = directory + "/lab.yaml"
+        try yaml.write(toFile: labPath, atomically: true, encoding: .utf8)
+        let agent = try NodeServeCommandTests.Agent(arguments: ["node", "serve", "--lab", labPath, "--node", "bob"])
+        _ = try #require(await agent.readyLine(seconds: 60), "no ready line")
+        defer { agent.signal(SIGKILL) }
+
+        let result = try await HeraldCLI.run(["node", "clock", "--lab", labPath, "--node", "bob", "--exchanges", "40", "--interval-ms", "5", "--json"], timeout: 120)
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stdout)")
+        let offset = try #require(report["offset_ns"] as? Double)
+        let roundTrip = try #require(report["best_round_trip_ns"] as? Double)
+        #expect(roundTrip > 0 && roundTrip < 1e9)
+        // One host clock: |offset| ≤ half the best round trip (the bound NTP gives).
+        #expect(abs(offset) <= roundTrip / 2 + 1000, "offset \(offset) ns, best round trip \(roundTrip) ns")
+        #expect((report["exchanges_used"] as? Int ?? 0) >= 2)
+
+        // A node that is not running: an error naming it, not a hang.
+        let silent = try await HeraldCLI.run(["node", "clock", "--lab", labPath, "--node", "alice", "--exchanges", "2"], timeout: 120)
+        #expect(silent.status == 1)
+        #expect(silent.stderr.contains("alice"), "\(silent.stderr)")
+        agent.signal(SIGTERM)
+        #expect(await agent.exitStatus(seconds: 30) == 0)
+    }
+}
