@@ -112,6 +112,26 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: out + "/keys"))
     }
 
+    /// Every agent drops 30 % of its herald-bus messages and duplicates 30 % of the rest: each
+    /// herald is still applied exactly once per node, and every one is accounted for.
+    @Test func heraldBooksCloseUnderInjectedLossAndDuplication() async throws {
+        let out = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let result = try await HeraldCLI.run(["demo", "--duration", "30", "--json", "--herald-faults", "0.3,0.3", "--out", out], timeout: 600)
+        #expect(result.status == 0, "\(result.stderr)")
+        let summary = try Self.summary(result.stdout)
+        let heralds = try #require(summary["heralds"] as? [String: Any])
+        let count = { (key: String) in heralds[key] as? Int ?? -1 }
+        #expect(count("records") > 100)
+        #expect(count("sent") == 2 * count("records"))
+        #expect(count("sent") == count("applied") + count("expired") + count("lost"), "\(heralds)")
+        #expect(count("pending") == 0)
+        // Exactly once: each node's Pauli frame is the product of the heralds it was credited with.
+        #expect(heralds["frames_consistent"] as? Bool == true, "\(heralds)")
+        let nodes = try #require(heralds["nodes"] as? [String: [String: Any]])
+        for (node, books) in nodes { #expect(books["frame"] as? String == books["expected_frame"] as? String, "\(node)") }
+    }
+
     @Test func badOptionsAreRefusedBeforeAnythingStarts() async throws {
         let drift = try await HeraldCLI.run(["demo", "--drift", "stormy", "--duration", "30"])
         #expect(drift.status != 0)

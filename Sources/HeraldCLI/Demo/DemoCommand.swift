@@ -61,6 +61,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Wall time after which an unapplied herald is stale, in ms.")
     var heraldLifetime: Double = 2000
 
+    @Option(help: ArgumentHelp("Every agent drops and duplicates herald-bus messages on purpose (DROP,DUPLICATE fractions): the books must still close.", valueName: "DROP,DUP"))
+    var heraldFaults: String?
+
     @Option(help: "Report folder (default: herald-demo-DATE-TIME).")
     var out: String?
 
@@ -68,6 +71,9 @@ struct DemoCommand: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
+        if let heraldFaults, NodeServeCommand.parseFaults(heraldFaults) == nil {
+            throw ValidationError("--herald-faults '\(heraldFaults)' is not DROP,DUPLICATE with DROP in [0, 1) and DUPLICATE in [0, 1]")
+        }
         if let drift, DriftPreset(rawValue: drift) == nil {
             throw ValidationError("--drift '\(drift)' is not a preset; use one of \(DriftPreset.allCases.map(\.rawValue).joined(separator: ", "))")
         }

@@ -55,6 +55,7 @@ struct DemoRun {
         let agents = DemoNodeProcesses()
         var nodeOptions = ["--clock", options.realtime ? "wall" : "virtual"]
         if let seed = options.seed { nodeOptions += ["--seed", String(seed)] }
+        if let faults = options.heraldFaults { nodeOptions += ["--herald-faults", faults] }
         view.setPhase("starting agents: \(lab.nodes.map(\.name).joined(separator: ", ")); watch live with: herald monitor --lab \(demoLabPath)")
         do {
             try await agents.start(nodes: lab.nodes.filter { $0.control != nil }.map(\.name), lab: demoLabPath, keys: keyDirectory,

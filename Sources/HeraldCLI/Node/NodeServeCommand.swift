@@ -49,6 +49,27 @@ struct NodeServeCommand: AsyncParsableCommand {
     @Flag(help: "Exit (cleanly) when the process that started this one exits: no orphan agents.")
     var exitWithParent = false
 
+    @Option(help: ArgumentHelp("Drop and duplicate herald-bus messages on purpose, to test the accounting: DROP,DUPLICATE[,SEED] (fractions).", valueName: "DROP,DUP[,SEED]"))
+    var heraldFaults: String?
+
+    /// `--herald-faults` parsed (checked in `validate`).
+    var faults: FaultInjection? { heraldFaults.flatMap(Self.parseFaults) }
+
+    static func parseFaults(_ text: String) -> FaultInjection? {
+        let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts.count == 2 || parts.count == 3, let drop = Double(parts[0]), let duplicate = Double(parts[1]),
+              (0..<1).contains(drop), (0...1).contains(duplicate) else { return nil }
+        let seed = parts.count == 3 ? UInt64(parts[2]) : 1
+        guard let seed else { return nil }
+        return FaultInjection(drop: drop, duplicate: duplicate, seed: seed)
+    }
+
+    func validate() throws {
+        if let heraldFaults, Self.parseFaults(heraldFaults) == nil {
+            throw ValidationError("--herald-faults '\(heraldFaults)' is not DROP,DUPLICATE[,SEED] with DROP in [0, 1) and DUPLICATE in [0, 1]")
+        }
+    }
+
     enum ClockMode: String, ExpressibleByArgument, CaseIterable {
         case wall, virtual
     }
@@ -112,7 +133,7 @@ struct NodeServeCommand: AsyncParsableCommand {
         let agent: NodeAgent
         do {
             agent = try await NodeAgent(lab: labFile, node: node, instruments: entries, keys: keyPair,
-                                        allowedKeys: Array(publicKeys.values), heraldStation: station, log: { line in FileHandle.standardError.write(Data("\(line)\n".utf8)) })
+                                        allowedKeys: Array(publicKeys.values), heraldStation: station, heraldFaults: faults, log: { line in FileHandle.standardError.write(Data("\(line)\n".utf8)) })
         } catch {
             fail("cannot serve node '\(node)': \(error)")
         }

@@ -31,10 +31,11 @@ public final class NodeAgent: Sendable {
     /// Starts the agent of `node` in `lab`, serving `instruments` (wrap them in `Guarded`).
     /// `keys` is this node's key pair; `allowedKeys` the public keys that may connect.
     /// `heraldStation`: the station this node takes heralds from (its endpoint and public key).
+    /// `heraldFaults`: drop and duplicate herald-bus messages on purpose (tests of the accounting).
     public init(
         lab: LabFile, node name: String, instruments: [InstrumentService.Entry], keys: CurveKeyPair,
         allowedKeys: [String], heraldStation: (endpoint: String, serverKey: String)? = nil,
-        log: @escaping @Sendable (String) -> Void = { _ in }
+        heraldFaults: FaultInjection? = nil, log: @escaping @Sendable (String) -> Void = { _ in }
     ) async throws {
         guard let node = lab.node(named: name) else { throw AgentError.unknownNode(name, lab.nodes.map(\.name)) }
         guard let control = node.control else { throw AgentError.noControl(name) }
@@ -51,13 +52,14 @@ public final class NodeAgent: Sendable {
             let service = InstrumentService(instruments)
             let latencyLog = Mutex<HeraldService?>(nil)
             let station = try await control.heralds.asyncMap { endpoint in
-                try await HeraldingStation(loop: loop, endpoint: endpoint, keys: keys, log: log) { key, verdict, elapsed in
+                try await HeraldingStation(loop: loop, endpoint: endpoint, keys: keys, faults: heraldFaults, log: log) { key, verdict, elapsed in
                     latencyLog.withLock { $0 }?.recordLatency(key, verdict, elapsed)
                 }
             }
             heralds = station
             heraldReceiver = try await heraldStation.asyncMap { station in
-                try await HeraldReceiver(loop: loop, endpoint: station.endpoint, keys: keys, serverKey: station.serverKey, node: name)
+                try await HeraldReceiver(loop: loop, endpoint: station.endpoint, keys: keys, serverKey: station.serverKey, node: name,
+                                         faults: heraldFaults)
             }
             let heraldService = HeraldService(station: station, receiver: heraldReceiver)
             let tagStreams = try await control.tags.asyncMap { endpoint in
