@@ -174,7 +174,9 @@ struct TagStreamBenchmark: HeraldBenchmark {
         defer { push.close() }
         let words = (readLine() ?? "").split(separator: " ").map(String.init)
         if words.first == "curve", words.count == 3 {
-            try push.makeCurveServer(CurveKeyPair(publicKey: words[1], secretKey: words[2]), zapDomain: "")
+            // CURVE without ZAP (no allow-list): the cipher's cost alone, as the baseline should be.
+            try push.set(.curveServer, 1)
+            try push.set(.curveSecretKey, words[2])
         }
         try push.bind(endpoint)
         let (times, channels) = template()

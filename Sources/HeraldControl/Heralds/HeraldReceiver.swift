@@ -56,8 +56,8 @@ public final class HeraldReceiver: Sendable {
 
     private func receive(_ socket: ZMQSocket, apply: @Sendable (HeraldRecord) -> Void) {
         while let frames = try? socket.receiveMessage(dontWait: true) {
-            guard let message = try? WireMessage(frames: frames.map(\.bytes)), message.header.type == .herald,
-                  let record = try? message.decodeBody(HeraldRecord.self) else { continue }
+            guard let message = try? WireMessage(frames: frames.map(\.bytes), checkingJSON: false), message.header.type == .herald,
+                  let record = try? HeraldWire.record(message) else { continue }
             let (status, isFirst) = ledger.withLock { ledger -> (HeraldAck.Status, Bool) in
                 ledger.received += 1
                 if ledger.applied.contains(record.attempt) { return (.applied, false) }
@@ -82,7 +82,7 @@ public final class HeraldReceiver: Sendable {
             return value
         }
         let header = WireHeader(type: .heraldAck, sequence: number, senderEpoch: ControlEpoch.current, timestampNanoseconds: ControlEpoch.timestamp())
-        guard let message = try? WireMessage(header: header, encoding: ack) else { return }
+        let message = WireMessage(header: header, body: HeraldWire.body(ack))
         for _ in 0..<(faults?.copies(of: number) ?? 1) { try? socket.send(frames: message.frames, dontWait: true) }
     }
 }

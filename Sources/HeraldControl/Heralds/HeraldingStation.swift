@@ -197,7 +197,7 @@ public final class HeraldingStation: Sendable {
             return value
         }
         let header = WireHeader(type: .herald, sequence: number, senderEpoch: ControlEpoch.current, timestampNanoseconds: ControlEpoch.timestamp())
-        guard let message = try? WireMessage(header: header, encoding: record) else { return }
+        let message = WireMessage(header: header, body: HeraldWire.body(record))
         for _ in 0..<(faults?.copies(of: number) ?? 1) {
             do throws(ZMQError) {
                 try socket.send(frames: [Array(node.utf8)] + message.frames, dontWait: true)
@@ -214,12 +214,12 @@ public final class HeraldingStation: Sendable {
             let parts = frames.map(\.bytes)
             guard let node = parts.first.map({ String(decoding: $0, as: UTF8.self) }) else { continue }
             do throws(WireError) {
-                let message = try WireMessage(frames: Array(parts.dropFirst()))
+                let message = try WireMessage(frames: Array(parts.dropFirst()), checkingJSON: false)
                 guard message.header.type == .heraldAck else {
                     log("herald bus: \(message.header.type) from \(node) ignored")
                     continue
                 }
-                let ack = try message.decodeBody(HeraldAck.self)
+                let ack = try HeraldWire.ack(message)
                 let key = Key(attempt: ack.attempt, node: node)
                 let verdict: HeraldVerdict = ack.status == .applied ? .applied : .expired
                 let announced = book.withLock { book -> ContinuousClock.Instant? in

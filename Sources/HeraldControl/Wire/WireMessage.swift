@@ -30,13 +30,18 @@ public struct WireMessage: Sendable, Hashable {
     public var frames: [[UInt8]] { [header.encoded(), body] + bulkFrames }
 
     /// Parses received frames, checking the header, that the body is a JSON object, and that
-    /// bulk frames are present exactly when the header says so.
-    public init(frames: [[UInt8]]) throws(WireError) {
+    /// bulk frames are present exactly when the header says so. `checkingJSON: false` leaves the
+    /// body's JSON to the reader that decodes it (a hot path whose decoder checks it anyway).
+    public init(frames: [[UInt8]], checkingJSON: Bool = true) throws(WireError) {
         guard let first = frames.first else { throw .noFrames }
         header = try WireHeader(decoding: first)
         guard frames.count >= 2 else { throw .missingBody }
         body = frames[1]
         guard body.count <= Self.maximumBodySize else { throw .bodyTooLarge(body.count, limit: Self.maximumBodySize) }
+        bulkFrames = Array(frames.dropFirst(2))
+        if header.hasBulkFrames && bulkFrames.isEmpty { throw .missingBulkFrames }
+        if !header.hasBulkFrames && !bulkFrames.isEmpty { throw .unexpectedBulkFrames(bulkFrames.count) }
+        guard checkingJSON else { return }
         let parsed: Any
         do {
             parsed = try JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])
@@ -44,9 +49,6 @@ public struct WireMessage: Sendable, Hashable {
             throw .bodyNotJSON(String(body.count > 0 ? "invalid JSON" : "empty frame"))
         }
         guard parsed is [String: Any] else { throw .bodyNotObject }
-        bulkFrames = Array(frames.dropFirst(2))
-        if header.hasBulkFrames && bulkFrames.isEmpty { throw .missingBulkFrames }
-        if !header.hasBulkFrames && !bulkFrames.isEmpty { throw .unexpectedBulkFrames(bulkFrames.count) }
     }
 
     /// The body decoded as `Body`; a missing or mistyped field names the field.
