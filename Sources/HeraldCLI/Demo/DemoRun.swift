@@ -210,8 +210,10 @@ struct DemoRun {
                 guard let status = try? await station.call("heralds.summary", timeout: .seconds(2)),
                       let books = status["station"] else { continue }
                 func count(_ key: String) -> Int { Int(books[key]?.number ?? 0) }
+                // Latency over the last 2000 answers: what the bus does now.
                 view.heraldStatus(sent: count("sent"), applied: count("applied"), expired: count("expired"), lost: count("lost"),
-                                  pending: count("pending"), p50: 0, p99: 0)
+                                  pending: count("pending"), p50: status["latency_us"]?["p50"]?.number ?? 0,
+                                  p99: status["latency_us"]?["p99"]?.number ?? 0)
             }
         }
         defer { heraldPoll.cancel() }

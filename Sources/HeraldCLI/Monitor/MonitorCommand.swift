@@ -193,7 +193,11 @@ final class MonitorBoard: Sendable {
                 }
                 if let heralds = node.heralds {
                     if let station = heralds["station"] {
-                        lines.append("  heralds (station): " + ["sent", "applied", "expired", "lost", "pending"].map { "\(Int(station[$0]?.number ?? 0)) \($0)" }.joined(separator: ", "))
+                        var line = "  heralds (station): " + ["sent", "applied", "expired", "lost", "pending"].map { "\(Int(station[$0]?.number ?? 0)) \($0)" }.joined(separator: ", ")
+                        if let latency = heralds["latency_us"], (latency["count"]?.number ?? 0) > 0 {
+                            line += String(format: "; latency p50 %.0f µs, p99 %.0f µs", latency["p50"]?.number ?? 0, latency["p99"]?.number ?? 0)
+                        }
+                        lines.append(line)
                     }
                     if let receiver = heralds["receiver"] {
                         lines.append("  heralds (received): \(Int(receiver["applied"]?.number ?? 0)) applied, \(Int(receiver["expired"]?.number ?? 0)) expired, Pauli frame \(receiver["frame"]?.string ?? "?")")

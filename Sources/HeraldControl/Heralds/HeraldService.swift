@@ -26,9 +26,10 @@ public final class HeraldService: Sendable {
         latencies.withLock { $0.append(microseconds) }
     }
 
-    /// Announce-to-answer latency of applied heralds, µs: (p50, p99, max, count).
-    public var latencyPercentiles: (p50: Double, p99: Double, max: Double, count: Int) {
-        let sorted = latencies.withLock { $0 }.sorted()
+    /// Announce-to-answer latency of applied heralds, µs: (p50, p99, max, count); with
+    /// `recent`, over the last that many only (what a live view shows).
+    public func latencyPercentiles(recent: Int? = nil) -> (p50: Double, p99: Double, max: Double, count: Int) {
+        let sorted = latencies.withLock { all in recent.map { Array(all.suffix($0)) } ?? all }.sorted()
         guard !sorted.isEmpty else { return (0, 0, 0, 0) }
         func quantile(_ q: Double) -> Double { sorted[min(sorted.count - 1, Int((q * Double(sorted.count)).rounded(.up)) - 1)] }
         return (quantile(0.5), quantile(0.99), sorted[sorted.count - 1], sorted.count)
@@ -58,6 +59,8 @@ public final class HeraldService: Sendable {
                 "lost": .number(Double(station.count(.lost))),
                 "pending": .number(Double(station.count(.pending))),
             ])
+            let recent = latencyPercentiles(recent: 2000)
+            fields["latency_us"] = .object(["p50": .number(recent.p50), "p99": .number(recent.p99), "count": .number(Double(recent.count))])
         }
         if let receiver {
             let ledger = receiver.current
@@ -141,7 +144,7 @@ public final class HeraldService: Sendable {
         let verdicts = station.verdicts
         var perNode: [String: [HeraldVerdict: Int]] = [:]
         for (key, verdict) in verdicts { perNode[key.node, default: [:]][verdict, default: 0] += 1 }
-        let latency = latencyPercentiles
+        let latency = latencyPercentiles()
         let records = nextAttempt.withLock { $0 }
         return .object([
             "records": .number(Double(records)),

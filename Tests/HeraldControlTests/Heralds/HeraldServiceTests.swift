@@ -59,6 +59,9 @@ import ZeroMQ
         // ψ⁺ ψ⁻ ψ⁻ φ⁻ ψ⁺ composes to X·XZ·XZ·Z·X = Z (up to phase).
         let expected = outcomes.reduce(PauliFrame.identity) { $0.composed(with: $1.correction) }
         #expect(books["nodes"]?["alice"]?["expected_frame"] == .string(expected.description))
+        let summary = try await stationClient.call("heralds.summary", timeout: .seconds(30))
+        #expect(summary["station"]?["applied"] == .number(10))
+        #expect(summary["latency_us"]?["count"] == .number(10))
         let ledger = try await aliceClient.call("heralds.ledger", params: .object(["attempts": .array([.number(2), .number(9)])]), timeout: .seconds(30))
         #expect(ledger["applied"] == .number(5))
         #expect(ledger["frame"] == .string(expected.description))
