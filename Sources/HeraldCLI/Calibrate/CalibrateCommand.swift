@@ -89,18 +89,17 @@ struct CalibrateCommand: AsyncParsableCommand {
         } catch {
             throw fail(error.message)
         }
-        let quiet = json
+        let view: CalibrationProgressView? = json ? nil : CalibrationProgressView()
         let runner = RecipeRunner(
             recipe: parsed, labPath: lab, lab: simulated, node: node, outputDirectory: out,
             seed: seed ?? labFile.simulation.seed,
-            progress: { event in
-                guard !quiet, event.kind != .measurement || event.routine == PolarizationCompensation.routine else { return }
-                FileHandle.standardError.write(Data("[\(event.routine)] \(event.message)\n".utf8))
-            })
+            progress: { event in view?.show(event) })
         let records: [CalibrationRecord]
         do {
             records = try await runner.run()
+            view?.finish()
         } catch {
+            view?.finish()
             throw fail(error.description)
         }
         if json {
