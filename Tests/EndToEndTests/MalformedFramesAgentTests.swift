@@ -22,18 +22,10 @@ import ZeroMQ
     func body(_ json: String) -> [UInt8] { Array(json.utf8) }
 
     @Test func twentyFourKindsOfBadMessageAndTheAgentKeepsServing() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("malformed-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        for name in ["source", "alice", "bob", "tester"] {
-            try CurveKeyFile.write(try CurveKeyPair.generate(), name: name, directory: directory)
-        }
-        var yaml = try String(contentsOf: HeraldCLI.root.appendingPathComponent("Examples/entanglement-distribution.yaml"), encoding: .utf8)
-        yaml = yaml.replacingOccurrences(of: "  keys: keys ", with: "  keys: \(directory) ")
-        for port in ["7101", "7102", "7103", "7111", "7112", "7121", "7122"] {
-            yaml = yaml.replacingOccurrences(of: "127.0.0.1:\(port)", with: "127.0.0.1:\(NodeServeCommandTests.freePort())")
-        }
-        let labPath = directory + "/lab.yaml"
-        try yaml.write(toFile: labPath, atomically: true, encoding: .utf8)
+        let example = try ExampleLab(keys: ["source", "alice", "bob", "tester"])
+        defer { example.remove() }
+        let directory = example.directory
+        let labPath = example.labPath
         let control = try #require(try LabFile.load(path: labPath).node(named: "alice")?.control)
         let agent = try NodeServeCommandTests.Agent(arguments: ["node", "serve", "--lab", labPath, "--node", "alice"])
         _ = try #require(await agent.readyLine(seconds: 60), "no ready line")

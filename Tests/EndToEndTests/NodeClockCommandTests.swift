@@ -9,18 +9,9 @@ import ZeroMQ
 /// exchanges can resolve.
 @Suite struct NodeClockCommandTests {
     @Test func anAgentOnThisHostShowsNoOffset() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("clock-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        for name in ["source", "alice", "bob"] {
-            try CurveKeyFile.write(try CurveKeyPair.generate(), name: name, directory: directory)
-        }
-        var yaml = try String(contentsOf: HeraldCLI.root.appendingPathComponent("Examples/entanglement-distribution.yaml"), encoding: .utf8)
-        yaml = yaml.replacingOccurrences(of: "  keys: keys ", with: "  keys: \(directory) ")
-        for port in ["7101", "7102", "7103", "7111", "7112", "7121", "7122"] {
-            yaml = yaml.replacingOccurrences(of: "127.0.0.1:\(port)", with: "127.0.0.1:\(NodeServeCommandTests.freePort())")
-        }
-        let labPath = directory + "/lab.yaml"
-        try yaml.write(toFile: labPath, atomically: true, encoding: .utf8)
+        let example = try ExampleLab(keys: ["source", "alice", "bob"])
+        defer { example.remove() }
+        let labPath = example.labPath
         let agent = try NodeServeCommandTests.Agent(arguments: ["node", "serve", "--lab", labPath, "--node", "bob"])
         _ = try #require(await agent.readyLine(seconds: 60), "no ready line")
         defer { agent.signal(SIGKILL) }

@@ -105,19 +105,10 @@ import ZeroMQ
     }
 
     @Test func agentServesDiesRestartsAndRejoins() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("serve-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        for name in ["source", "alice", "bob"] {
-            try CurveKeyFile.write(try CurveKeyPair.generate(), name: name, directory: directory)
-        }
-        // The canonical example with this test's keys and free ports.
-        var yaml = try String(contentsOf: HeraldCLI.root.appendingPathComponent("Examples/entanglement-distribution.yaml"), encoding: .utf8)
-        yaml = yaml.replacingOccurrences(of: "  keys: keys ", with: "  keys: \(directory) ")
-        for port in ["7101", "7102", "7103", "7111", "7112", "7121", "7122"] {
-            yaml = yaml.replacingOccurrences(of: "127.0.0.1:\(port)", with: "127.0.0.1:\(Self.freePort())")
-        }
-        let labPath = directory + "/lab.yaml"
-        try yaml.write(toFile: labPath, atomically: true, encoding: .utf8)
+        let example = try ExampleLab(keys: ["source", "alice", "bob"])
+        defer { example.remove() }
+        let directory = example.directory
+        let labPath = example.labPath
         let lab = try LabFile.load(path: labPath)
         let control = try #require(lab.node(named: "alice")?.control)
         let arguments = ["node", "serve", "--lab", labPath, "--node", "alice", "--json"]

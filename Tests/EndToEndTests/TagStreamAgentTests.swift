@@ -9,21 +9,13 @@ import ZeroMQ
 /// batches are contiguous, carry photons on the wired channels, and stop when asked.
 @Suite struct TagStreamAgentTests {
     @Test func aliceStreamsHerTaggerToAnotherProcess() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tags-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        for name in ["source", "alice", "bob", "station"] {
-            try CurveKeyFile.write(try CurveKeyPair.generate(), name: name, directory: directory)
-        }
-        var yaml = try String(contentsOf: HeraldCLI.root.appendingPathComponent("Examples/entanglement-distribution.yaml"), encoding: .utf8)
-        yaml = yaml.replacingOccurrences(of: "  keys: keys ", with: "  keys: \(directory) ")
         let tagsPort = NodeServeCommandTests.freePort()
-        yaml = yaml.replacingOccurrences(of: #"telemetry: "tcp://127.0.0.1:7112"}"#,
-                                         with: #"telemetry: "tcp://127.0.0.1:7112", tags: "tcp://127.0.0.1:\#(tagsPort)"}"#)
-        for port in ["7101", "7102", "7103", "7111", "7112", "7121", "7122"] {
-            yaml = yaml.replacingOccurrences(of: "127.0.0.1:\(port)", with: "127.0.0.1:\(NodeServeCommandTests.freePort())")
-        }
-        let labPath = directory + "/lab.yaml"
-        try yaml.write(toFile: labPath, atomically: true, encoding: .utf8)
+        let example = try ExampleLab(keys: ["source", "alice", "bob", "station"], replacing: [
+            (#"telemetry: "tcp://127.0.0.1:7112"}"#, #"telemetry: "tcp://127.0.0.1:7112", tags: "tcp://127.0.0.1:\#(tagsPort)"}"#),
+        ])
+        defer { example.remove() }
+        let directory = example.directory
+        let labPath = example.labPath
         let lab = try LabFile.load(path: labPath)
         let control = try #require(lab.node(named: "alice")?.control)
         #expect(control.tags == "tcp://127.0.0.1:\(tagsPort)")
@@ -38,16 +30,22 @@ import ZeroMQ
         let context = try ZMQContext()
         let loop = try ZMQEventLoop(context: context, name: "station")
         let batches = Mutex<[TagBatch]>([])
+        let arrived = DispatchSemaphore(value: 0)
         let subscriber = try await TagStreamSubscriber(
             loop: loop, endpoint: try #require(control.tags), keys: keys, serverKey: aliceKey, sources: ["alice/tagger"]
-        ) { _, batch in batches.withLock { $0.append(batch) } }
+        ) { _, batch in
+            batches.withLock { $0.append(batch) }
+            arrived.signal()
+        }
         let client = try await RPCClient(loop: loop, endpoint: control.rpc, keys: keys, serverKey: aliceKey, identity: "station")
         let started = try await client.call("tags.start", params: .object(["instrument": .string("tagger")]), timeout: .seconds(30))
         #expect(started["source"] == .string("alice/tagger"))
 
-        // Paced to wall time: a second of tags arrives in about a second; wait (bounded) for 20 batches.
-        let deadline = ContinuousClock.now + .seconds(60)
-        while batches.withLock({ $0.count }) < 20, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        // Wait (bounded, woken by each batch, on a dispatch thread) for 20 batches.
+        _ = await HeraldCLI.offload { () -> Bool in
+            for _ in 0..<20 where arrived.wait(timeout: .now() + 60) == .timedOut { return false }
+            return true
+        }
         let status = try await client.call("tags.status", timeout: .seconds(30))
         #expect(status["tagger"]?["running"] == .bool(true), "\(status)")
         _ = try await client.call("tags.stop", params: .object(["instrument": .string("tagger")]), timeout: .seconds(30))

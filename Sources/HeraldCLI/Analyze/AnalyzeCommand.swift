@@ -42,6 +42,8 @@ struct AnalyzeCommand: AsyncParsableCommand {
         guard window >= 0 else { throw ValidationError("--window must not be negative") }
         _ = try parsedDelays()
         _ = try parsedPairs()
+        _ = try parsedSyncChannels()
+        if syncChannels != nil && clockSync == nil { throw ValidationError("--sync-channels needs --clock-sync FILE") }
     }
 
     func parsedDelays() throws -> [Int32: Picoseconds] {

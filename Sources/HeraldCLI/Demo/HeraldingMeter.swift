@@ -28,7 +28,6 @@ actor HeraldingMeter: TwoBasisCoincidenceMeter {
     private let coincidenceWindow: Int64
     private var random: CounterRandom
     private let observe: @Sendable (Observation) -> Void
-    private(set) var heraldsAnnounced = 0
     /// Heralds announced at once.
     static let inFlight = 16
 
@@ -83,7 +82,6 @@ actor HeraldingMeter: TwoBasisCoincidenceMeter {
             } catch {
                 throw CalibrationError(.instrument, routine: "heralding", "the heralding station did not take \(chunk.count) heralds: \(error)")
             }
-            heraldsAnnounced += chunk.count
             start += chunk.count
         }
         observe(Observation(

@@ -7,28 +7,11 @@ import Testing
 /// known exactly: pairs at rate R seen at both ends with Gaussian jitter, the second end's clock
 /// running fast by ε with offset Δ behind a path difference D, plus uncorrelated background.
 @Suite struct TagClockSyncTests {
-    /// A seeded generator (SplitMix64), so the streams are the same every run.
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
-        mutating func exponential(mean: Double) -> Double { -mean * log(1 - uniform()) }
-        mutating func gaussian(sigma: Double) -> Double {
-            sigma * (-2 * log(1 - uniform())).squareRoot() * cos(2 * Double.pi * uniform())
-        }
-    }
-
     /// Streams over `seconds`: `pairRate` pairs/s, `background` extra tags/s at each end.
     static func streams(
         seconds: Double, pairRate: Double, background: Double, path: Double, offset: Double, drift: Double, jitter: Double, seed: UInt64
     ) -> ([Int64], [Int64]) {
-        var random = Random(state: seed)
+        var random = SeededGenerator(seed: seed)
         var first: [Int64] = []
         var second: [Int64] = []
         let end = seconds * 1e12
@@ -71,7 +54,7 @@ import Testing
     }
 
     @Test func unrelatedStreamsHaveNoPeak() throws {
-        var random = Random(state: 5)
+        var random = SeededGenerator(seed: 5)
         let first = (0..<20_000).map { _ in Int64(random.uniform() * 5e11) }.sorted()
         let second = (0..<20_000).map { _ in Int64(random.uniform() * 5e11) }.sorted()
         do {
@@ -80,5 +63,14 @@ import Testing
         } catch {
             guard case .noPeak = error else { Issue.record("\(error)"); return }
         }
+    }
+}
+
+/// The draws these streams need, from the tests' seeded generator.
+extension SeededGenerator {
+    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    mutating func exponential(mean: Double) -> Double { -mean * log(1 - uniform()) }
+    mutating func gaussian(sigma: Double) -> Double {
+        sigma * (-2 * log(1 - uniform())).squareRoot() * cos(2 * Double.pi * uniform())
     }
 }

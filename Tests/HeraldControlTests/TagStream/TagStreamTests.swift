@@ -18,13 +18,19 @@ import ZeroMQ
             batches.withLock { $0.append(batch) }
             arrived.signal()
         }
+        /// Signalled by each warm-up batch.
+        let warmup = DispatchSemaphore(value: 0)
+        /// Holds the reader at its first stream batch until the test opens it: a reader that
+        /// cannot keep up, made certain rather than timed.
+        let gate = Mutex<DispatchSemaphore?>(nil)
+
+        /// Whether a warm-up batch arrives within `seconds` (waited for on a dispatch thread).
         func waitJoined(seconds: Double) async -> Bool {
-            let deadline = ContinuousClock.now + .seconds(seconds)
-            while ContinuousClock.now < deadline {
-                if joined.withLock({ $0 }) { return true }
-                try? await Task.sleep(for: .milliseconds(2))
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().async {
+                    continuation.resume(returning: self.warmup.wait(timeout: .now() + seconds) == .success)
+                }
             }
-            return joined.withLock { $0 }
         }
 
         /// Waits (bounded) until `predicate` holds for what has arrived.
@@ -59,7 +65,7 @@ import ZeroMQ
         }
     }
 
-    static func pair(sendHighWaterMark: Int = 64, receiveHighWaterMark: Int = 64, slow: Bool = false, into received: Received) async throws -> Pair {
+    static func pair(sendHighWaterMark: Int = 64, receiveHighWaterMark: Int = 64, into received: Received) async throws -> Pair {
         let publisherKeys = try CurveKeyPair.generate()
         let subscriberKeys = try CurveKeyPair.generate()
         let publisherContext = try ZMQContext()
@@ -75,9 +81,11 @@ import ZeroMQ
         ) { source, batch in
             guard source == "alice/tagger" else {
                 received.joined.withLock { $0 = true }
+                received.warmup.signal()
                 return
             }
-            if slow { usleep(3000) }  // a reader that cannot keep up
+            // The first stream batch waits (bounded) until the publisher has sent everything.
+            if let gate = received.gate.withLock({ value in defer { value = nil }; return value }) { _ = gate.wait(timeout: .now() + 60) }
             received.add(batch)
         }
         return Pair(publisherContext: publisherContext, publisherLoop: publisherLoop, subscriberContext: subscriberContext,
@@ -140,13 +148,19 @@ import ZeroMQ
 
     @Test func droppedBatchesBecomeExplicitLostIntervals() async throws {
         let received = Received()
-        let pair = try await Self.pair(sendHighWaterMark: 1, receiveHighWaterMark: 1, slow: true, into: received)
+        let pair = try await Self.pair(sendHighWaterMark: 1, receiveHighWaterMark: 1, into: received)
         #expect(try await Self.join(pair, received))
-        // 300 batches, published without waiting into queues of one: most are dropped.
+        // 300 batches of 20 000 tags (30 MB, more than any socket buffer holds), published
+        // without waiting into queues of one while the reader is held at its first batch: most
+        // are dropped.
+        let gate = DispatchSemaphore(value: 0)
+        received.gate.withLock { $0 = gate }
         let total = 300
-        for index in 1..<total { try pair.publisher.publish(try Self.batch(index, count: 2000, step: 1000, channels: [1, 2]), source: "alice/tagger") }
+        for index in 1..<total { try pair.publisher.publish(try Self.batch(index, count: 20_000, step: 100, channels: [1, 2]), source: "alice/tagger") }
+        _ = try await pair.publisher.loop.perform { _ in }  // every publish has been tried
+        gate.signal()
         // The last one waits for room, so the stream's end is known to arrive.
-        try await pair.publisher.send(try Self.batch(total, count: 2000, step: 1000, channels: [1, 2]), source: "alice/tagger")
+        try await pair.publisher.send(try Self.batch(total, count: 20_000, step: 100, channels: [1, 2]), source: "alice/tagger")
         let lastEnd = Int64(total + 1) * 2_000_000
         let firstBegin: Int64 = 2_000_000
         #expect(await received.wait(seconds: 60) { $0.last?.interval.end.picoseconds == lastEnd }, "the last batch never arrived")
