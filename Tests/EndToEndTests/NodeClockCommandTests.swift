@@ -22,8 +22,11 @@ import ZeroMQ
         let offset = try #require(report["offset_ns"] as? Double)
         let roundTrip = try #require(report["best_round_trip_ns"] as? Double)
         #expect(roundTrip > 0 && roundTrip < 1e9)
-        // One host clock: |offset| ≤ half the best round trip (the bound NTP gives).
-        #expect(abs(offset) <= roundTrip / 2 + 1000, "offset \(offset) ns, best round trip \(roundTrip) ns")
+        // One host clock: each exchange's offset is within half its round trip, so the fit's
+        // is within the mean of those halves (the bound NTP gives), however loaded the machine.
+        let bound = try #require(report["offset_bound_ns"] as? Double)
+        #expect(bound >= roundTrip / 2)
+        #expect(abs(offset) <= bound + 1, "offset \(offset) ns, bound \(bound) ns")
         #expect((report["exchanges_used"] as? Int ?? 0) >= 2)
 
         // A node that is not running: an error naming it, not a hang.

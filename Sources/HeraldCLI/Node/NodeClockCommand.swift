@@ -10,8 +10,8 @@ struct NodeClockCommand: AsyncParsableCommand {
         discussion: """
             Runs --exchanges clock.exchange calls against the node's agent, --interval-ms apart, \
             and fits offset and drift through the exchanges with the shortest round trips (see \
-            docs/PROTOCOL.md). The offset's error is bounded by half the best round trip, which \
-            the result reports. For the nodes' time taggers, whose clocks the heralds' windows \
+            docs/PROTOCOL.md). The offset is within the reported bound of the truth whatever the \
+            network's asymmetry: the mean of half the round trips used. For the nodes' time taggers, whose clocks the heralds' windows \
             are on, use the tags themselves: herald analyze A.ptu --clock-sync B.ptu.
 
             Examples:
@@ -45,6 +45,8 @@ struct NodeClockCommand: AsyncParsableCommand {
         var offset_ns: Double
         var drift_ppm: Double
         var best_round_trip_ns: Double
+        /// The offset is within this of the truth (ns), whatever the network's asymmetry.
+        var offset_bound_ns: Double
         var exchanges_used: Int
     }
 
@@ -93,12 +95,13 @@ struct NodeClockCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let result = Result(node: node, offset_ns: estimate.offset, drift_ppm: estimate.drift * 1e6,
-                            best_round_trip_ns: estimate.bestRoundTrip, exchanges_used: estimate.exchangesUsed)
+                            best_round_trip_ns: estimate.bestRoundTrip, offset_bound_ns: estimate.offsetBound,
+                            exchanges_used: estimate.exchangesUsed)
         if json {
             try printJSON(result)
         } else {
             print(String(format: "%@: clock offset %+.1f µs (± %.1f µs), drift %+.3f ppm, from %d exchanges", node, estimate.offset / 1000,
-                         estimate.bestRoundTrip / 2000, estimate.drift * 1e6, estimate.exchangesUsed))
+                         estimate.offsetBound / 1000, estimate.drift * 1e6, estimate.exchangesUsed))
         }
     }
 

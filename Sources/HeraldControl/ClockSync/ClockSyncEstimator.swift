@@ -37,8 +37,12 @@ public struct ClockSyncEstimator: Sendable {
         public var drift: Double
         /// The local time the offset refers to, ns.
         public var reference: Double
-        /// The smallest round trip among the exchanges used, ns: a bound on the offset's error.
+        /// The smallest round trip among the exchanges used, ns.
         public var bestRoundTrip: Double
+        /// How far `offset` can be from the truth, ns, whatever the path asymmetry: each used
+        /// exchange's offset is within half its round trip, so their mean is within the mean of
+        /// those halves (the bound NTP gives, for the fit).
+        public var offsetBound: Double
         /// How many exchanges the fit used.
         public var exchangesUsed: Int
 
@@ -94,7 +98,7 @@ public struct ClockSyncEstimator: Sendable {
         }
         // Exchanges clustered in time say nothing about drift.
         let drift = best.count >= 2 && spread > 0 ? covariance / spread : 0
-        return Estimate(offset: meanOffset, drift: drift, reference: reference,
-                        bestRoundTrip: best.map(\.roundTrip).min() ?? 0, exchangesUsed: best.count)
+        return Estimate(offset: meanOffset, drift: drift, reference: reference, bestRoundTrip: best.map(\.roundTrip).min() ?? 0,
+                        offsetBound: best.map(\.roundTrip).reduce(0, +) / Double(best.count) / 2, exchangesUsed: best.count)
     }
 }

@@ -9,26 +9,36 @@ import ZeroMQ
 /// the station's agent, end-node agents apply them, and the books close exactly.
 @Suite struct HeraldServiceTests {
     @Test func announcedHeraldsAreAppliedAndAccountedOverRPC() async throws {
-        let ports = (0..<7).map { _ in freeLoopbackPort() }
-        let lab = try LabFile.parse(yaml: """
-            lab: herald-service-test
-            nodes:
-              station:
-                control: {rpc: "tcp://127.0.0.1:\(ports[0])", telemetry: "tcp://127.0.0.1:\(ports[1])", heralds: "tcp://127.0.0.1:\(ports[2])"}
-              alice:
-                control: {rpc: "tcp://127.0.0.1:\(ports[3])", telemetry: "tcp://127.0.0.1:\(ports[4])"}
-              bob:
-                control: {rpc: "tcp://127.0.0.1:\(ports[5])", telemetry: "tcp://127.0.0.1:\(ports[6])"}
-            """, source: "herald-service-test.yaml")
         let keys = try Dictionary(uniqueKeysWithValues: ["station", "alice", "bob", "client"].map { ($0, try CurveKeyPair.generate()) })
         let allowed = keys.values.map(\.publicKey)
-        let station = try await NodeAgent(lab: lab, node: "station", instruments: [], keys: keys["station"]!, allowedKeys: allowed)
-        var ends: [NodeAgent] = []
-        for node in ["alice", "bob"] {
-            ends.append(try await NodeAgent(
-                lab: lab, node: node, instruments: [], keys: keys[node]!, allowedKeys: allowed,
-                heraldStation: (endpoint: "tcp://127.0.0.1:\(ports[2])", serverKey: keys["station"]!.publicKey)))
+        // Ports are picked free, but a test running beside this one may take one before it is
+        // bound: then all three agents start again on fresh ports (a few tries).
+        var started: (ports: [Int], station: NodeAgent, ends: [NodeAgent])?
+        for _ in 0..<5 where started == nil {
+            let ports = (0..<7).map { _ in freeLoopbackPort() }
+            let lab = try LabFile.parse(yaml: """
+                lab: herald-service-test
+                nodes:
+                  station:
+                    control: {rpc: "tcp://127.0.0.1:\(ports[0])", telemetry: "tcp://127.0.0.1:\(ports[1])", heralds: "tcp://127.0.0.1:\(ports[2])"}
+                  alice:
+                    control: {rpc: "tcp://127.0.0.1:\(ports[3])", telemetry: "tcp://127.0.0.1:\(ports[4])"}
+                  bob:
+                    control: {rpc: "tcp://127.0.0.1:\(ports[5])", telemetry: "tcp://127.0.0.1:\(ports[6])"}
+                """, source: "herald-service-test.yaml")
+            var agents: [NodeAgent] = []
+            do {
+                for node in ["station", "alice", "bob"] {
+                    agents.append(try await NodeAgent(
+                        lab: lab, node: node, instruments: [], keys: keys[node]!, allowedKeys: allowed,
+                        heraldStation: node == "station" ? nil : (endpoint: "tcp://127.0.0.1:\(ports[2])", serverKey: keys["station"]!.publicKey)))
+                }
+                started = (ports, agents[0], Array(agents.dropFirst()))
+            } catch let error as ZMQError where error.code == EADDRINUSE {
+                for agent in agents { await agent.stop() }
+            }
         }
+        let (ports, station, ends) = try #require(started, "no free ports in five tries")
         let context = try ZMQContext()
         let loop = try ZMQEventLoop(context: context, name: "client")
         func client(_ port: Int, _ node: String) async throws -> RPCClient {
